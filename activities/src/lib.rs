@@ -1,0 +1,2 @@
+//! turnflow's step handlers and their ports.
+#![warn(missing_docs)]

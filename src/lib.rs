@@ -1,0 +1,2 @@
+//! The turnflow runtime and command line.
+#![warn(missing_docs)]
