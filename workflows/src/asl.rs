@@ -1,5 +1,9 @@
 //! The Amazon States Language: model, parser, checker and emitter.
 
+pub mod diag;
 pub mod model;
+pub mod parse;
 
+pub use diag::{Diagnostic, Diagnostics, Location, Severity};
 pub use model::*;
+pub use parse::{from_value, parse, parse_json};
