@@ -450,10 +450,10 @@ impl Decoder {
             );
             return None;
         }
-        if let Some(Value::String(s)) = o.get(key) {
-            if is_jsonata_expr(s) {
-                return Some(Dynamic::Expr(s.clone()));
-            }
+        if let Some(Value::String(s)) = o.get(key)
+            && is_jsonata_expr(s)
+        {
+            return Some(Dynamic::Expr(s.clone()));
         }
         if o.has(key) {
             return self.number(o, key).map(Dynamic::Literal);
@@ -614,10 +614,10 @@ impl Decoder {
             assign: self.assign(&o),
         };
         for key in ["Parameters", "ResultSelector"] {
-            if let Some(v) = o.get(key) {
-                if !v.is_object() {
-                    self.err(&o.at(key), format!("must be an object, not {}", kind_of(v)));
-                }
+            if let Some(v) = o.get(key)
+                && !v.is_object()
+            {
+                self.err(&o.at(key), format!("must be an object, not {}", kind_of(v)));
             }
         }
         let kind = match type_name.as_str() {
@@ -755,13 +755,13 @@ impl Decoder {
         ];
         self.unknown_fields(o, FIELDS, "a retrier");
         let backoff_rate = self.number(o, "BackoffRate");
-        if let Some(rate) = backoff_rate {
-            if rate < 1.0 {
-                self.err(
-                    &o.at("BackoffRate"),
-                    format!("must be at least 1.0, not {rate}"),
-                );
-            }
+        if let Some(rate) = backoff_rate
+            && rate < 1.0
+        {
+            self.err(
+                &o.at("BackoffRate"),
+                format!("must be at least 1.0, not {rate}"),
+            );
         }
         let jitter_strategy = match self.string(o, "JitterStrategy").as_deref() {
             None => None,
@@ -949,10 +949,10 @@ impl Decoder {
                 let mut rules = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let iloc = loc.index(i);
-                    if let Some(io) = self.object(item, &iloc, "a choice rule") {
-                        if let Some(c) = self.condition(&io, &["Comment"]) {
-                            rules.push(c);
-                        }
+                    if let Some(io) = self.object(item, &iloc, "a choice rule")
+                        && let Some(c) = self.condition(&io, &["Comment"])
+                    {
+                        rules.push(c);
                     }
                 }
                 Some(if *name == "And" {
@@ -1106,13 +1106,13 @@ impl Decoder {
             "ToleratedFailurePercentage",
             "ToleratedFailurePercentagePath",
         );
-        if let Some(Dynamic::Literal(p)) = tolerated_failure_percentage {
-            if !(0.0..=100.0).contains(&p) {
-                self.err(
-                    &o.at("ToleratedFailurePercentage"),
-                    format!("must be between 0 and 100, not {p}"),
-                );
-            }
+        if let Some(Dynamic::Literal(p)) = tolerated_failure_percentage
+            && !(0.0..=100.0).contains(&p)
+        {
+            self.err(
+                &o.at("ToleratedFailurePercentage"),
+                format!("must be between 0 and 100, not {p}"),
+            );
         }
         let tolerated_failure_count =
             self.dynamic_u64(o, "ToleratedFailureCount", "ToleratedFailureCountPath", 0);
