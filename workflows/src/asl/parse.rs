@@ -962,9 +962,7 @@ impl Decoder {
                 })
             }
             ([], [operator]) => {
-                let Some(variable) = self.required_string(o, "Variable", "the choice rule") else {
-                    return None;
-                };
+                let variable = self.required_string(o, "Variable", "the choice rule")?;
                 let operand = o.get(operator.as_str())?.clone();
                 let ok = match operator.operand_kind() {
                     OperandKind::String | OperandKind::Timestamp | OperandKind::Path => {
