@@ -11,3 +11,4 @@
 pub mod asl;
 pub mod errors;
 pub mod lifecycle;
+pub mod turn;
