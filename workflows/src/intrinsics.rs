@@ -421,8 +421,10 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             if s.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(s)
-                .map_err(|e| a.invalid(format!("the string is not valid JSON ({e})")))
+            let mut v: Value = serde_json::from_str(s)
+                .map_err(|e| a.invalid(format!("the string is not valid JSON ({e})")))?;
+            integral_zero(&mut v);
+            Ok(v)
         }
         Function::JsonToString => {
             a.count(1)?;
@@ -639,6 +641,18 @@ fn format(
         });
     }
     Ok(Value::String(out))
+}
+
+/// AWS reads `-0` as the integer 0 where serde_json gives `-0.0`; no JSON value is a negative zero.
+fn integral_zero(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            *v = Value::from(0);
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_zero),
+        Value::Object(map) => map.values_mut().for_each(integral_zero),
+        _ => {}
+    }
 }
 
 /// Compact JSON text, as `States.JsonToString` and `States.Format` write values.
