@@ -6,9 +6,20 @@
 //! - [`errors`]: the error-name catalog, shared by the compiler and the activities.
 //! - [`lifecycle`]: the conversation lifecycle across turns (a `statig` machine).
 //! - [`turn`]: the turn workflow as data, lowered to ASL.
+//! - [`jsonpath`]: JSONPath as Step Functions reads it — query, and `ResultPath`-style set.
+//! - [`intrinsics`]: the `States.*` intrinsic functions — parse and evaluate.
+//! - [`template`]: JSONPath-mode payload templates (`Parameters`, `ResultSelector`, `Assign`…).
+//! - [`choice`]: JSONPath-mode Choice rules.
+//! - [`interp`]: the pure interpreter — events in, commands out, the history recorded — and
+//!   the conformance runners.
 #![warn(missing_docs)]
 
 pub mod asl;
+pub mod choice;
 pub mod errors;
+pub mod interp;
+pub mod intrinsics;
+pub mod jsonpath;
 pub mod lifecycle;
+pub mod template;
 pub mod turn;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::asl::NullablePath;
 use crate::intrinsics::Env;
-use crate::jsonpath::{JsonPath, Root};
+use crate::jsonpath::JsonPath;
 
 use super::errors::{StateError, names};
 use super::rng::{SplitMix64, seeded_range};
@@ -52,8 +52,9 @@ impl Frame<'_> {
         let rng = RefCell::new(*self.rng);
         let mut uuid = || rng.borrow_mut().uuid_v4();
         let mut random = |low: i64, high: i64, seed: Option<i64>| match seed {
-            Some(seed) => seeded_range(seed, low, high),
-            None => rng.borrow_mut().range_inclusive(low, high),
+            // `[low, high)`, as States.MathRandom draws.
+            Some(seed) => seeded_range(seed, low, high.saturating_sub(1).max(low)),
+            None => rng.borrow_mut().range_inclusive(low, high.saturating_sub(1).max(low)),
         };
         let out = {
             let mut env = Env {
@@ -70,27 +71,14 @@ impl Frame<'_> {
     }
 
     /// The value a path (`$…`, `$$…` or `$var…`) selects, or a `States.Runtime` error.
-    pub fn query(&self, path: &str, input: &Value) -> Result<Value, StateError> {
-        let parsed = JsonPath::parse(path)
-            .map_err(|e| self.runtime(format!("Invalid path '{path}' : {e}")))?;
-        let owned;
-        let root = match parsed.root() {
-            Root::Input => input,
-            Root::Context => self.context,
-            Root::Variable(name) => {
-                owned = lookup_var(self.vars, &name).ok_or_else(|| {
-                    self.runtime(format!("Invalid path '{path}' : The variable '${name}' is not defined"))
-                })?;
-                &owned
-            }
-        };
-        parsed
-            .query(root)
-            .map_err(|e| self.runtime(format!("Invalid path '{path}' : {e}")))
+    pub fn query(&mut self, path: &str, input: &Value) -> Result<Value, StateError> {
+        let parsed = JsonPath::parse(path).map_err(|e| self.runtime(e.aws_cause()))?;
+        let result = self.with_env(input, |env| env.read(&parsed));
+        result.map_err(|e| self.runtime(e.aws_cause()))
     }
 
     /// `InputPath`: the effective input.
-    pub fn input_path(&self, field: Option<&NullablePath>, input: &Value) -> Result<Value, StateError> {
+    pub fn input_path(&mut self, field: Option<&NullablePath>, input: &Value) -> Result<Value, StateError> {
         match field {
             None => Ok(input.clone()),
             Some(NullablePath::Null) => Ok(Value::Object(Map::new())),
@@ -99,7 +87,7 @@ impl Frame<'_> {
     }
 
     /// `OutputPath`: the state output.
-    pub fn output_path(&self, field: Option<&NullablePath>, output: &Value) -> Result<Value, StateError> {
+    pub fn output_path(&mut self, field: Option<&NullablePath>, output: &Value) -> Result<Value, StateError> {
         self.input_path(field, output)
     }
 
@@ -129,14 +117,10 @@ impl Frame<'_> {
             None => Ok(result),
             Some(NullablePath::Null) => Ok(input.clone()),
             Some(NullablePath::Path(p)) => {
-                let parsed = JsonPath::parse(p)
-                    .map_err(|e| self.runtime(format!("Invalid path '{p}' : {e}")))?;
+                let parsed = JsonPath::parse(p).map_err(|e| self.runtime(e.aws_cause()))?;
                 let mut target = input.clone();
                 parsed.set(&mut target, result).map_err(|e| {
-                    self.error(
-                        names::RESULT_PATH_MATCH_FAILURE,
-                        format!("Unable to apply ResultPath '{p}' to input '{input}': {e}"),
-                    )
+                    self.error(names::RESULT_PATH_MATCH_FAILURE, e.aws_cause())
                 })?;
                 Ok(target)
             }

@@ -184,11 +184,31 @@ fn register(
             Value::String(s) => s,
             other => other.to_string(),
         };
-        super::jsonpath::hash_hex(&text, &algorithm)
-            .map(JValue::from)
-            .map_err(EvaluatorError::EvaluationError)
+        hash_hex(&text, &algorithm).map(JValue::from).map_err(EvaluatorError::EvaluationError)
     })?;
     Ok(())
+}
+
+/// `$hash(text, algorithm)`: the hex digest, computed by `States.Hash` so both languages agree.
+fn hash_hex(text: &str, algorithm: &str) -> Result<String, String> {
+    let call = crate::intrinsics::parse("States.Hash($.data, $.algorithm)").map_err(|e| e.to_string())?;
+    let input = serde_json::json!({"data": text, "algorithm": algorithm});
+    let context = Value::Null;
+    let no_vars = |_: &str| None;
+    let mut uuid = String::new;
+    let mut random = |low: i64, _high: i64, _seed: Option<i64>| low;
+    let mut env = crate::intrinsics::Env {
+        input: &input,
+        context: &context,
+        variables: &no_vars,
+        uuid: &mut uuid,
+        random: &mut random,
+    };
+    match crate::intrinsics::eval(&call, &mut env) {
+        Ok(Value::String(s)) => Ok(s),
+        Ok(other) => Ok(other.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn to_json(v: &JValue) -> Value {
