@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::asl::{
-    Condition, Dynamic, NullablePath, QueryLanguage, State, StateKind, StateMachine, Transition,
+    Condition, Dynamic, QueryLanguage, State, StateKind, StateMachine, Transition,
     WaitFor,
 };
 
@@ -576,7 +576,7 @@ impl Interpreter {
     fn exec_fail(&mut self, run: RunId, state: &State) -> Result<(), StateError> {
         let StateKind::Fail(fail) = &state.kind else { return Ok(()) };
         let raw = self.raw_input(run);
-        let mut resolve = |this: &mut Self, d: Option<&Dynamic<String>>, field: &str| -> Result<Option<String>, StateError> {
+        let resolve = |this: &mut Self, d: Option<&Dynamic<String>>, field: &str| -> Result<Option<String>, StateError> {
             match d {
                 None => Ok(None),
                 Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
@@ -818,7 +818,7 @@ impl Interpreter {
                     Some(a) => self.jsonata_field(run, a, "Arguments", &[], tok)?,
                     None => raw.clone(),
                 };
-                let mut secs = |this: &mut Self, d: Option<&Dynamic<u64>>, field: &str| -> Result<Option<u64>, StateError> {
+                let secs = |this: &mut Self, d: Option<&Dynamic<u64>>, field: &str| -> Result<Option<u64>, StateError> {
                     match d {
                         None => Ok(None),
                         Some(Dynamic::Literal(s)) => Ok(Some(*s)),

@@ -13,9 +13,9 @@ use super::errors::{StateError, names};
 use super::rng::{SplitMix64, seeded_range};
 
 /// Everything a JSONPath expression of one state can see.
-pub(crate) struct Frame<'a> {
+pub(super) struct Frame<'a> {
     /// `$$`.
-    pub context: &'a Value,
+    pub(super) context: &'a Value,
     /// Every variable in scope, innermost last.
     pub vars: &'a [(String, Value)],
     /// The execution's generator.
@@ -28,17 +28,17 @@ pub(crate) struct Frame<'a> {
 
 impl Frame<'_> {
     /// A `States.Runtime` error whose cause names this state.
-    pub fn runtime(&self, detail: impl std::fmt::Display) -> StateError {
+    pub(super) fn runtime(&self, detail: impl std::fmt::Display) -> StateError {
         self.error(names::RUNTIME, detail)
     }
 
     /// An error with this name whose cause names this state.
-    pub fn error(&self, name: &str, detail: impl std::fmt::Display) -> StateError {
+    pub(super) fn error(&self, name: &str, detail: impl std::fmt::Display) -> StateError {
         StateError::new(name, self.cause(detail))
     }
 
     /// The AWS cause prefix for this state.
-    pub fn cause(&self, detail: impl std::fmt::Display) -> String {
+    pub(super) fn cause(&self, detail: impl std::fmt::Display) -> String {
         format!(
             "An error occurred while executing the state '{}' (entered at the event id #{}). {detail}",
             self.state_name, self.entered_id
@@ -46,7 +46,7 @@ impl Frame<'_> {
     }
 
     /// Runs `f` with an intrinsic-function environment whose `$` is `input`.
-    pub fn with_env<R>(&mut self, input: &Value, f: impl FnOnce(&mut Env<'_>) -> R) -> R {
+    pub(super) fn with_env<R>(&mut self, input: &Value, f: impl FnOnce(&mut Env<'_>) -> R) -> R {
         let vars = self.vars;
         let lookup = move |name: &str| lookup_var(vars, name);
         let rng = RefCell::new(*self.rng);
@@ -71,14 +71,14 @@ impl Frame<'_> {
     }
 
     /// The value a path (`$…`, `$$…` or `$var…`) selects, or a `States.Runtime` error.
-    pub fn query(&mut self, path: &str, input: &Value) -> Result<Value, StateError> {
+    pub(super) fn query(&mut self, path: &str, input: &Value) -> Result<Value, StateError> {
         let parsed = JsonPath::parse(path).map_err(|e| self.runtime(e.aws_cause()))?;
         let result = self.with_env(input, |env| env.read(&parsed));
         result.map_err(|e| self.runtime(e.aws_cause()))
     }
 
     /// `InputPath`: the effective input.
-    pub fn input_path(&mut self, field: Option<&NullablePath>, input: &Value) -> Result<Value, StateError> {
+    pub(super) fn input_path(&mut self, field: Option<&NullablePath>, input: &Value) -> Result<Value, StateError> {
         match field {
             None => Ok(input.clone()),
             Some(NullablePath::Null) => Ok(Value::Object(Map::new())),
@@ -87,12 +87,12 @@ impl Frame<'_> {
     }
 
     /// `OutputPath`: the state output.
-    pub fn output_path(&mut self, field: Option<&NullablePath>, output: &Value) -> Result<Value, StateError> {
+    pub(super) fn output_path(&mut self, field: Option<&NullablePath>, output: &Value) -> Result<Value, StateError> {
         self.input_path(field, output)
     }
 
     /// A `Parameters`, `ResultSelector`, `ItemSelector` or `Assign` template against `input`.
-    pub fn template(&mut self, template: &Value, input: &Value) -> Result<Value, StateError> {
+    pub(super) fn template(&mut self, template: &Value, input: &Value) -> Result<Value, StateError> {
         let state_name = self.state_name.to_string();
         let entered_id = self.entered_id;
         let result = self.with_env(input, |env| crate::template::evaluate(template, env));
@@ -107,7 +107,7 @@ impl Frame<'_> {
     }
 
     /// `ResultPath`: where the result goes in the raw input.
-    pub fn result_path(
+    pub(super) fn result_path(
         &self,
         field: Option<&NullablePath>,
         input: &Value,
@@ -129,6 +129,6 @@ impl Frame<'_> {
 }
 
 /// A variable by name, innermost scope first.
-pub(crate) fn lookup_var(vars: &[(String, Value)], name: &str) -> Option<Value> {
+pub(super) fn lookup_var(vars: &[(String, Value)], name: &str) -> Option<Value> {
     vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone())
 }
