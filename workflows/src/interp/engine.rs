@@ -1490,8 +1490,7 @@ impl Interpreter {
                 Ok(_) => return Ok(()),
             };
             self.abort_children(parent);
-            self.record_state(parent, parent_state, "StateFailed", None);
-            return self.handle_error(parent, parent_state, err);
+            return self.handle_error_of(parent, parent_state, err, true);
         }
         if let Some(next) = next_pending {
             self.state.jobs.push(Job::StartChild { run: next });
@@ -1600,6 +1599,18 @@ impl Interpreter {
     }
 
     fn handle_error(&mut self, run: RunId, state: &State, err: StateError) -> Result<(), InterpError> {
+        self.handle_error_of(run, state, err, false)
+    }
+
+    /// Retry, catch, or fail the run. `children_failed`: a branch or iteration failed, which
+    /// AWS records as `ParallelStateFailed` / `MapStateFailed` unless the state is retried.
+    fn handle_error_of(
+        &mut self,
+        run: RunId,
+        state: &State,
+        err: StateError,
+        children_failed: bool,
+    ) -> Result<(), InterpError> {
         // Retry.
         let retriers = state.retry();
         if let Some((i, r)) = retriers.iter().enumerate().find(|(_, r)| err.matches(&r.error_equals)) {
@@ -1628,6 +1639,9 @@ impl Interpreter {
                 }
                 return Ok(());
             }
+        }
+        if children_failed {
+            self.record_state(run, state, "StateFailed", None);
         }
         // Catch.
         if let Some(c) = state.catch().iter().find(|c| err.matches(&c.error_equals)) {

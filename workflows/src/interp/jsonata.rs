@@ -116,7 +116,16 @@ pub(crate) fn evaluate(expr: &str, env: &mut JsonataEnv<'_>) -> Result<Option<Va
     match result {
         Ok(v) if v.is_undefined() => Ok(None),
         Ok(v) => serde_json::to_value(&v).map(Some).map_err(|e| e.to_string()),
-        Err(e) => Err(e.message().to_string()),
+        Err(e) => Err(reference_message(e.message())),
+    }
+}
+
+/// The message as the jsonata-js reference words it (what AWS reports): jsonata-core names the
+/// value it could not invoke, the reference does not.
+fn reference_message(message: &str) -> String {
+    match message.split_once(": $") {
+        Some((head, _)) if head.starts_with("T1006:") => head.to_string(),
+        _ => message.to_string(),
     }
 }
 
@@ -175,7 +184,8 @@ fn register(
                 return Err(EvaluatorError::EvaluationError("The range has more than 1000 items".into()));
             }
         }
-        Ok(JValue::from(Value::Array(out)))
+        // A sequence, like JSONata's own `[a..b]`: one item stands for itself.
+        Ok(JValue::sequence(out.into_iter().map(JValue::from).collect()).unwrap_sequence())
     })?;
     ev.register_fn("hash", |args: &[JValue]| {
         let data = args.first().map(to_json).unwrap_or(Value::Null);
