@@ -122,6 +122,11 @@ fn execution_info() -> ExecutionInfo {
 trait Tasks {
     /// The events that answer the `n`-th scheduled task, if known.
     fn answer(&mut self, n: usize, task_id: &str, at: Millis) -> Option<Vec<Event>>;
+
+    /// Whether the recording stops the execution once it has `events` history events.
+    fn stops_after(&self, _events: usize) -> bool {
+        false
+    }
 }
 
 struct NoTasks;
@@ -148,7 +153,9 @@ fn simulate(definition: &Value, input: &Value, tasks: &mut dyn Tasks) -> Result<
     let mut scheduled = 0usize;
     let mut seq = 0u64;
     for _ in 0..100_000 {
-        let event = if queue.is_empty() {
+        let event = if queue.is_empty() && tasks.stops_after(interp.history().len()) {
+            Event::StopRequested { at: now, error: None, cause: None }
+        } else if queue.is_empty() {
             timers.sort();
             if timers.is_empty() {
                 break;
@@ -361,10 +368,13 @@ impl fmt::Display for HistoryReport {
 /// Task answers taken from a recorded history, in scheduling order.
 struct Recorded {
     answers: Vec<Vec<RecordedStep>>,
+    /// How many events precede the recorded `ExecutionAborted`, if there is one.
+    aborted_after: Option<usize>,
 }
 
 enum RecordedStep {
     Started(Option<String>),
+    Submitted(Value),
     Succeeded(Value),
     Failed(Option<String>, Option<String>),
     TimedOut(Option<String>),
@@ -384,6 +394,9 @@ impl Recorded {
             let Some(current) = answers.last_mut() else { continue };
             if t == "TaskStarted" || t == "ActivityStarted" || t == "LambdaFunctionStarted" {
                 current.push(RecordedStep::Started(field("workerName")));
+            } else if t == "TaskSubmitted" {
+                let out = details.as_ref().and_then(|d| d.get("output")).cloned().unwrap_or(Value::Null);
+                current.push(RecordedStep::Submitted(normalize(&out)));
             } else if t == "TaskSucceeded" || t == "ActivitySucceeded" || t == "LambdaFunctionSucceeded" {
                 let out = details.as_ref().and_then(|d| d.get("output")).cloned().unwrap_or(Value::Null);
                 current.push(RecordedStep::Succeeded(normalize(&out)));
@@ -393,7 +406,58 @@ impl Recorded {
                 current.push(RecordedStep::TimedOut(field("error")));
             }
         }
-        Recorded { answers }
+        let aborted_after = events
+            .iter()
+            .position(|e| e.get("type").and_then(Value::as_str) == Some("ExecutionAborted"));
+        Recorded { answers, aborted_after }
+    }
+}
+
+/// The definition with each placeholder `Resource` (the recordings keep the test suite's
+/// `__tbd__` where the real ARN was substituted at run time) replaced by the kind of resource
+/// the history shows that state scheduling: a Lambda function ARN or an activity ARN.
+fn with_recorded_resources(template: &Value, events: &[Value]) -> Value {
+    let mut kinds: BTreeMap<String, String> = BTreeMap::new();
+    let mut last_task_state = None;
+    for e in events {
+        let t = e.get("type").and_then(Value::as_str).unwrap_or("");
+        if t == "TaskStateEntered" {
+            last_task_state = e.pointer("/stateEnteredEventDetails/name").and_then(Value::as_str).map(String::from);
+        }
+        let resource = match t {
+            "LambdaFunctionScheduled" => "arn:aws:lambda:us-east-1:111111111111:function:recorded",
+            "ActivityScheduled" => "arn:aws:states:us-east-1:111111111111:activity:recorded",
+            _ => continue,
+        };
+        if let Some(name) = &last_task_state {
+            kinds.entry(name.clone()).or_insert_with(|| resource.to_string());
+        }
+    }
+    let mut out = template.clone();
+    replace_placeholders(&mut out, &kinds);
+    out
+}
+
+fn replace_placeholders(v: &mut Value, kinds: &BTreeMap<String, String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Object(states)) = map.get_mut("States") {
+                for (name, state) in states.iter_mut() {
+                    let placeholder = state
+                        .get("Resource")
+                        .and_then(Value::as_str)
+                        .is_some_and(|r| !r.starts_with("arn:"));
+                    if let (true, Some(arn)) = (placeholder, kinds.get(name)) {
+                        state["Resource"] = Value::String(arn.clone());
+                    }
+                }
+            }
+            for (_, child) in map.iter_mut() {
+                replace_placeholders(child, kinds);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_placeholders(i, kinds)),
+        _ => {}
     }
 }
 
@@ -405,6 +469,10 @@ fn text_of(v: &Value) -> String {
 }
 
 impl Tasks for Recorded {
+    fn stops_after(&self, events: usize) -> bool {
+        self.aborted_after.is_some_and(|n| events >= n)
+    }
+
     fn answer(&mut self, n: usize, task_id: &str, at: Millis) -> Option<Vec<Event>> {
         let steps = self.answers.get(n)?;
         let mut out = Vec::new();
@@ -412,6 +480,7 @@ impl Tasks for Recorded {
             let task_id = task_id.to_string();
             out.push(match s {
                 RecordedStep::Started(w) => Event::TaskStarted { at, task_id, worker_name: w.clone() },
+                RecordedStep::Submitted(v) => Event::TaskSubmitted { at, task_id, output: v.clone() },
                 RecordedStep::Succeeded(v) => Event::TaskCompleted { at, task_id, outcome: TaskOutcome::Succeeded(v.clone()) },
                 RecordedStep::Failed(error, cause) => Event::TaskCompleted {
                     at,
@@ -456,7 +525,8 @@ fn check_history(case: &Value) -> Result<(), (bool, String)> {
     let input = case.get("input").cloned().unwrap_or(Value::Object(Default::default()));
     let events: Vec<Value> = case.get("events").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut recorded = Recorded::from_events(&events);
-    let interp = simulate(template, &input, &mut recorded).map_err(|e| (false, e))?;
+    let template = with_recorded_resources(template, &events);
+    let interp = simulate(&template, &input, &mut recorded).map_err(|e| (false, e))?;
     let want: Vec<String> = events.iter().filter_map(|e| e.get("type").and_then(Value::as_str).map(String::from)).collect();
     let got: Vec<String> = interp.history().iter().map(|e| e.event_type.clone()).collect();
     let types_ok = canonical_types(&want) == canonical_types(&got);

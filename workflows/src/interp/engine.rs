@@ -124,6 +124,7 @@ impl Interpreter {
             Event::TaskStarted { task_id, worker_name, .. } => {
                 self.task_started(&task_id, worker_name);
             }
+            Event::TaskSubmitted { task_id, output, .. } => self.task_submitted(&task_id, output),
             Event::TaskCompleted { task_id, outcome, .. } => self.task_completed(&task_id, outcome)?,
             Event::TokenAnswered { token, outcome, .. } => {
                 if let Some(task_id) = self.state.tokens.get(&token).cloned() {
@@ -169,6 +170,7 @@ impl Interpreter {
             status: RunStatus::Pending,
             visits: IndexMap::new(),
             last_event: 0,
+            silent: false,
         });
         if let Some(t) = self.definition.timeout_seconds {
             self.state.timers.insert(EXECUTION_TIMEOUT_TIMER.into(), 0);
@@ -184,6 +186,9 @@ impl Interpreter {
     // ----- history -----
 
     fn record(&mut self, run: Option<RunId>, event_type: &str, details: Option<(&str, Value)>) -> u64 {
+        if run.and_then(|r| self.state.runs.get(r)).is_some_and(|r| r.silent) {
+            return 0;
+        }
         let id = self.state.history.len() as u64 + 1;
         let previous = match run {
             Some(r) => self.state.runs.get(r).map(|r| r.last_event).unwrap_or(0),
@@ -898,6 +903,17 @@ impl Interpreter {
         }
     }
 
+    fn task_submitted(&mut self, task_id: &str, output: Value) {
+        let Some((run, kind, started)) = self.task_run(task_id) else { return };
+        if !started {
+            self.record_task_started(run, kind, None);
+        }
+        let def = Arc::clone(&self.definition);
+        let (service, action) = split_service(&self.current_resource(&def, run));
+        let d = json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()});
+        self.record(Some(run), "TaskSubmitted", Some(("taskSubmittedEventDetails", d)));
+    }
+
     fn task_started(&mut self, task_id: &str, worker: Option<String>) {
         let Some((run, kind, started)) = self.task_run(task_id) else { return };
         if started {
@@ -1095,6 +1111,8 @@ impl Interpreter {
                 children.is_map = true;
                 let items = self.map_items(run, state, m, ql, &effective)?;
                 children.max_concurrency = self.map_number(run, ql, m.max_concurrency.as_ref(), &effective, "MaxConcurrencyPath")?.unwrap_or(0) as usize;
+                let len = items.len();
+                self.record_state(run, state, "StateStarted", Some(("mapStateStartedEventDetails", json!({"length": len}))));
                 children.tolerated_count = self.map_number(run, ql, m.tolerated_failure_count.as_ref(), &effective, "ToleratedFailureCountPath")?;
                 children.tolerated_percentage = match &m.tolerated_failure_percentage {
                     None => None,
@@ -1125,13 +1143,18 @@ impl Interpreter {
                 }
                 branch_of = vec![0; items.len()];
                 children.inputs = items;
-                let len = children.inputs.len();
-                self.record_state(run, state, "StateStarted", Some(("mapStateStartedEventDetails", json!({"length": len}))));
             }
             _ => return Ok(()),
         }
         // Create the child runs, pending.
         let is_map = children.is_map;
+        let parent_silent = self.state.runs.get(run).is_some_and(|r| r.silent);
+        let distributed = is_distributed(state);
+        let silent_children = parent_silent || distributed;
+        if distributed {
+            let arn = format!("{}:map-run:{}", self.state.execution.arn, name);
+            self.record(Some(run), "MapRunStarted", Some(("mapRunStartedEventDetails", json!({"mapRunArn": arn}))));
+        }
         for (i, branch) in branch_of.into_iter().enumerate() {
             let child_prefix = if is_map { format!("{prefix}{name}[{i}]/") } else { format!("{prefix}{name}/{i}/") };
             let mut child_machine = machine.clone();
@@ -1146,6 +1169,7 @@ impl Interpreter {
                 status: RunStatus::Pending,
                 visits: IndexMap::new(),
                 last_event: self.state.runs.get(run).map(|r| r.last_event).unwrap_or(0),
+                silent: silent_children,
             });
             children.runs.push(Some(id));
         }
@@ -1392,14 +1416,6 @@ impl Interpreter {
                         self.finish(Outcome::Succeeded(output));
                     }
                     Err(err) => {
-                        if let Some(loc) = &err.location {
-                            let state = self.last_state_name();
-                            self.record(
-                                Some(run),
-                                "EvaluationFailed",
-                                Some(("evaluationFailedEventDetails", json!({"error": err.error, "cause": err.cause, "location": loc, "state": state}))),
-                            );
-                        }
                         let mut d = Map::new();
                         if let Some(e) = &err.error {
                             d.insert("error".into(), json!(e));
@@ -1415,17 +1431,6 @@ impl Interpreter {
             }
             Some(parent) => self.child_finished(parent, run, index, result),
         }
-    }
-
-    fn last_state_name(&self) -> String {
-        self.state
-            .history
-            .iter()
-            .rev()
-            .find(|e| e.event_type.ends_with("StateEntered"))
-            .and_then(|e| e.state_name())
-            .unwrap_or_default()
-            .to_string()
     }
 
     fn finish(&mut self, outcome: Outcome) {
@@ -1526,6 +1531,9 @@ impl Interpreter {
             })
             .collect();
         if matches!(state.kind, StateKind::Map(_)) {
+            if is_distributed(state) {
+                self.record(Some(run), "MapRunSucceeded", None);
+            }
             self.record_state(run, state, "StateSucceeded", None);
         }
         match self.task_result(run, state, Value::Array(results)) {
@@ -1608,9 +1616,21 @@ impl Interpreter {
         &mut self,
         run: RunId,
         state: &State,
-        err: StateError,
+        mut err: StateError,
         children_failed: bool,
     ) -> Result<(), InterpError> {
+        let mut children_failed = children_failed;
+        if let Some(location) = err.location.take() {
+            let d = json!({"error": err.error, "cause": err.cause, "location": location, "state": self.active(run).map(|a| a.name.clone())});
+            self.record(Some(run), "EvaluationFailed", Some(("evaluationFailedEventDetails", d)));
+            children_failed |= matches!(state.kind, StateKind::Map(_) | StateKind::Parallel(_));
+        }
+        if err.is_terminal() {
+            if children_failed {
+                self.record_state(run, state, "StateFailed", None);
+            }
+            return self.finish_run(run, Err(err));
+        }
         // Retry.
         let retriers = state.retry();
         if let Some((i, r)) = retriers.iter().enumerate().find(|(_, r)| err.matches(&r.error_equals)) {
@@ -1641,6 +1661,10 @@ impl Interpreter {
             }
         }
         if children_failed {
+            if is_distributed(state) && self.active(run).is_some_and(|a| matches!(a.phase, Phase::Children(_))) {
+                let d = json!({"error": err.error, "cause": err.cause});
+                self.record(Some(run), "MapRunFailed", Some(("mapRunFailedEventDetails", d)));
+            }
             self.record_state(run, state, "StateFailed", None);
         }
         // Catch.
@@ -1720,6 +1744,19 @@ impl Interpreter {
         }
         self.record(None, "ExecutionAborted", Some(("executionAbortedEventDetails", Value::Object(d))));
         self.finish(Outcome::Aborted { error, cause });
+    }
+}
+
+/// Whether a Map state runs its items as child executions (`ProcessorConfig.Mode`).
+fn is_distributed(state: &State) -> bool {
+    match &state.kind {
+        StateKind::Map(m) => m
+            .processor_config
+            .as_ref()
+            .and_then(|c| c.get("Mode"))
+            .and_then(Value::as_str)
+            == Some("DISTRIBUTED"),
+        _ => false,
     }
 }
 

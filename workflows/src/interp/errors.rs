@@ -44,9 +44,11 @@ impl StateError {
 
     /// Whether a retrier or catcher with these `ErrorEquals` handles this error.
     ///
-    /// `States.ALL` matches every error except the terminal `States.DataLimitExceeded` and
-    /// `States.Runtime`; `States.TaskFailed` matches every error except `States.Timeout`
-    /// (and those two terminal ones); other names match exactly.
+    /// `States.ALL` matches every error except `States.Runtime`; `States.TaskFailed` matches
+    /// every error except `States.Timeout` and `States.Runtime`; other names match exactly.
+    /// (AWS's documentation calls `States.DataLimitExceeded` uncatchable by `States.ALL`, but
+    /// recorded executions show a task's oversized result caught by it.) The interpreter never
+    /// retries nor catches `States.Runtime`: see [`StateError::is_terminal`].
     pub fn matches(&self, error_equals: &[String]) -> bool {
         let name = self.name();
         error_equals.iter().any(|e| match e.as_str() {
@@ -58,7 +60,16 @@ impl StateError {
 }
 
 fn is_terminal(name: &str) -> bool {
-    name == names::DATA_LIMIT_EXCEEDED || name == names::RUNTIME
+    name == names::RUNTIME
+}
+
+impl StateError {
+    /// Whether no retrier or catcher may handle this error: a `States.Runtime` failure of the
+    /// state's own processing (a bad path, an invalid value) fails the execution, even with a
+    /// catcher naming `States.Runtime` (as recorded on AWS).
+    pub fn is_terminal(&self) -> bool {
+        is_terminal(self.name())
+    }
 }
 
 /// The error names of the language.
@@ -97,8 +108,8 @@ mod tests {
     fn all_skips_terminal_errors() {
         assert!(StateError::new("Custom", "c").matches(&eq(&["States.ALL"])));
         assert!(!StateError::runtime("c").matches(&eq(&["States.ALL"])));
-        assert!(!StateError::new(names::DATA_LIMIT_EXCEEDED, "c").matches(&eq(&["States.ALL"])));
-        assert!(StateError::runtime("c").matches(&eq(&["States.Runtime"])));
+        assert!(StateError::new(names::DATA_LIMIT_EXCEEDED, "c").matches(&eq(&["States.ALL"])));
+        assert!(StateError::runtime("c").is_terminal());
     }
 
     #[test]

@@ -63,6 +63,16 @@ pub enum Event {
         /// The worker's name, when it gave one (activities).
         worker_name: Option<String>,
     },
+    /// The call that starts a `.sync` or `.waitForTaskToken` task returned: the task is
+    /// submitted and now waits for its job or its token.
+    TaskSubmitted {
+        /// When.
+        at: Millis,
+        /// The task.
+        task_id: String,
+        /// The service's response to the call.
+        output: Value,
+    },
     /// A scheduled task ended (for `.waitForTaskToken`, the answer to its token).
     TaskCompleted {
         /// When.
@@ -119,6 +129,7 @@ impl Event {
         match self {
             Event::ExecutionStarted { at, .. }
             | Event::TaskStarted { at, .. }
+            | Event::TaskSubmitted { at, .. }
             | Event::TaskCompleted { at, .. }
             | Event::TokenAnswered { at, .. }
             | Event::TaskTimedOut { at, .. }

@@ -40,6 +40,10 @@ pub struct Run {
     pub visits: IndexMap<String, u32>,
     /// The id of the last history event of this run.
     pub last_event: u64,
+    /// A distributed Map iteration: it runs as a child execution, so its events are not
+    /// part of this execution's history.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 /// Where a run is.
