@@ -25,6 +25,9 @@ use super::scope::{Active, Children, Phase, Run, RunId, RunStatus, Segment};
 /// The largest payload a state may pass on, in bytes of JSON (256 KiB).
 pub const DATA_LIMIT_BYTES: usize = 256 * 1024;
 
+/// The longest a Wait state may wait: AWS refuses delays past 2^31 - 1 seconds.
+const MAX_WAIT_MILLIS: i64 = (i32::MAX as i64) * 1000;
+
 const EXECUTION_TIMEOUT_TIMER: &str = "execution-timeout";
 
 /// Why an event could not be applied.
@@ -769,6 +772,9 @@ impl Interpreter {
                 }
             }
         };
+        if fire_at - entered_at > MAX_WAIT_MILLIS {
+            return Err(self.with_frame(run, None, None, |f| f.runtime("Wait state delay is too long.")));
+        }
         let assigned = self.assign_values(run, ql, state.io.assign.as_ref(), &effective, &[])?;
         let output = match ql {
             QueryLanguage::JsonPath => {
@@ -1734,6 +1740,13 @@ impl Interpreter {
     }
 
     fn stop(&mut self, error: Option<String>, cause: Option<String>) {
+        // AWS records no `…StateAborted` for the states a StopExecution interrupts: the
+        // execution's `ExecutionAborted` says it all. Their tasks and timers are cancelled.
+        for run in 0..self.state.runs.len() {
+            if let Some(r) = self.state.runs.get_mut(run) {
+                r.silent = true;
+            }
+        }
         self.abort_all();
         let mut d = Map::new();
         if let Some(e) = &error {
