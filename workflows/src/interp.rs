@@ -25,7 +25,14 @@ pub mod rng;
 pub mod scope;
 
 pub use conformance::{ConformanceReport, HistoryReport, run_conformance, run_histories};
-pub use engine::{DATA_LIMIT_BYTES, ExecutionState, InterpError, Interpreter, classify_resource, parse_timestamp};
+pub use engine::{
+    DATA_LIMIT_BYTES, ExecutionState, InterpError, Interpreter, classify_resource, parse_timestamp,
+};
 pub use errors::StateError;
-pub use event::{Command, Event, ExecutionInfo, Millis, Outcome, ResourceKind, TaskOutcome, TaskRequest};
+pub use event::{
+    Command, Event, ExecutionInfo, Millis, Outcome, ResourceKind, TaskOutcome, TaskRequest,
+};
 pub use history::HistoryEvent;
+
+#[cfg(test)]
+mod tests;

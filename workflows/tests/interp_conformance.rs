@@ -6,7 +6,10 @@
 //! the workspace root. When it is absent the tests say they were skipped and pass, so a fresh
 //! clone still tests green; CI always has it. The pass counts must not drop below the floors
 //! committed beside this file (a ratchet: raise them as conformance improves).
-#![expect(clippy::unwrap_used, reason = "a test: a panic is a failure with a message")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test: a panic is a failure with a message"
+)]
 
 use std::path::PathBuf;
 
@@ -22,7 +25,10 @@ fn data_file(name: &str) -> Result<PathBuf, String> {
     if file.is_file() {
         Ok(file)
     } else {
-        Err(format!("{} is absent (set TURNFLOW_SHARED_DATA to the shared data folder)", file.display()))
+        Err(format!(
+            "{} is absent (set TURNFLOW_SHARED_DATA to the shared data folder)",
+            file.display()
+        ))
     }
 }
 
@@ -36,8 +42,14 @@ fn load(file: &PathBuf) -> Vec<Value> {
 }
 
 fn floor(name: &str) -> usize {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(name);
-    std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -52,7 +64,11 @@ fn conformance_dev() {
     let report = run_conformance(&load(&file));
     println!("{report}");
     let floor = floor("interp-conformance-floor.txt");
-    assert!(report.passed() >= floor, "{} passed, below the floor of {floor}", report.passed());
+    assert!(
+        report.passed() >= floor,
+        "{} passed, below the floor of {floor}",
+        report.passed()
+    );
 }
 
 #[test]
@@ -67,5 +83,9 @@ fn histories_dev() {
     let report = run_histories(&load(&file));
     println!("{report}");
     let floor = floor("interp-histories-floor.txt");
-    assert!(report.passed() >= floor, "{} fully matched, below the floor of {floor}", report.passed());
+    assert!(
+        report.passed() >= floor,
+        "{} fully matched, below the floor of {floor}",
+        report.passed()
+    );
 }

@@ -62,7 +62,11 @@ impl ConformanceReport {
 
 impl fmt::Display for ConformanceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<22} {:>7} {:>7} {:>7}", "category", "passed", "failed", "rate")?;
+        writeln!(
+            f,
+            "{:<22} {:>7} {:>7} {:>7}",
+            "category", "passed", "failed", "rate"
+        )?;
         for cat in CATEGORIES {
             let (p, n) = self.by_category.get(*cat).copied().unwrap_or((0, 0));
             writeln!(f, "{cat:<22} {p:>7} {n:>7} {:>6.1}%", rate(p, n))?;
@@ -80,17 +84,26 @@ impl fmt::Display for ConformanceReport {
 }
 
 fn rate(p: usize, n: usize) -> f64 {
-    if p + n == 0 { 100.0 } else { 100.0 * p as f64 / (p + n) as f64 }
+    if p + n == 0 {
+        100.0
+    } else {
+        100.0 * p as f64 / (p + n) as f64
+    }
 }
 
 /// The category of a conformance case, from its source, flags and definition.
 pub fn category_of(case: &Value) -> &'static str {
     let id = case.get("id").and_then(Value::as_str).unwrap_or("");
     let flag = |k: &str| case.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let template = case.get("template").map(|t| t.to_string()).unwrap_or_default();
+    let template = case
+        .get("template")
+        .map(|t| t.to_string())
+        .unwrap_or_default();
     if case.get("source").and_then(Value::as_str) == Some("choice_operator_cases") {
         "Choice operators"
-    } else if flag("uses_jsonata") || case.get("query_language").and_then(Value::as_str) == Some("JSONata") {
+    } else if flag("uses_jsonata")
+        || case.get("query_language").and_then(Value::as_str) == Some("JSONata")
+    {
         "JSONata"
     } else if flag("uses_assign") {
         "Assign"
@@ -139,8 +152,13 @@ impl Tasks for NoTasks {
 
 /// Runs a definition to the end with a simulated clock: timers fire in order, tasks are
 /// answered by `tasks`. Returns the interpreter, or why it could not run.
-fn simulate(definition: &Value, input: &Value, tasks: &mut dyn Tasks) -> Result<Interpreter, String> {
-    let machine = crate::asl::from_value(definition).map_err(|d| format!("definition rejected: {d}"))?;
+fn simulate(
+    definition: &Value,
+    input: &Value,
+    tasks: &mut dyn Tasks,
+) -> Result<Interpreter, String> {
+    let machine =
+        crate::asl::from_value(definition).map_err(|d| format!("definition rejected: {d}"))?;
     let mut interp = Interpreter::new(Arc::new(machine));
     let mut timers: Vec<(Millis, u64, String)> = Vec::new();
     let mut queue: Vec<Event> = vec![Event::ExecutionStarted {
@@ -154,7 +172,11 @@ fn simulate(definition: &Value, input: &Value, tasks: &mut dyn Tasks) -> Result<
     let mut seq = 0u64;
     for _ in 0..100_000 {
         let event = if queue.is_empty() && tasks.stops_after(interp.history().len()) {
-            Event::StopRequested { at: now, error: None, cause: None }
+            Event::StopRequested {
+                at: now,
+                error: None,
+                cause: None,
+            }
         } else if queue.is_empty() {
             timers.sort();
             if timers.is_empty() {
@@ -162,11 +184,16 @@ fn simulate(definition: &Value, input: &Value, tasks: &mut dyn Tasks) -> Result<
             }
             let (at, _, id) = timers.remove(0);
             now = now.max(at);
-            Event::TimerFired { at: now, timer_id: id }
+            Event::TimerFired {
+                at: now,
+                timer_id: id,
+            }
         } else {
             queue.remove(0)
         };
-        let commands = interp.apply(event).map_err(|e| format!("interpreter error: {e}"))?;
+        let commands = interp
+            .apply(event)
+            .map_err(|e| format!("interpreter error: {e}"))?;
         for c in commands {
             match c {
                 Command::StartTimer { timer_id, fire_at } => {
@@ -194,14 +221,25 @@ pub fn run_conformance(cases: &[Value]) -> ConformanceReport {
     let mut report = ConformanceReport::default();
     for case in cases {
         let category = category_of(case);
-        let id = case.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+        let id = case
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
         let verdict = check_case(case);
-        let entry = report.by_category.entry(category.to_string()).or_insert((0, 0));
+        let entry = report
+            .by_category
+            .entry(category.to_string())
+            .or_insert((0, 0));
         match verdict {
             Ok(()) => entry.0 += 1,
             Err(reason) => {
                 entry.1 += 1;
-                report.failures.push(Failure { id, category: category.to_string(), reason });
+                report.failures.push(Failure {
+                    id,
+                    category: category.to_string(),
+                    reason,
+                });
             }
         }
     }
@@ -210,15 +248,29 @@ pub fn run_conformance(cases: &[Value]) -> ConformanceReport {
 
 fn check_case(case: &Value) -> Result<(), String> {
     let template = case.get("template").ok_or("case has no template")?;
-    let input = case.get("input").cloned().unwrap_or(Value::Object(Default::default()));
+    let input = case
+        .get("input")
+        .cloned()
+        .unwrap_or(Value::Object(Default::default()));
     let interp = simulate(template, &input, &mut NoTasks)?;
     let expected = case.get("expected").ok_or("case has no expected result")?;
     compare_outcome(interp.outcome(), expected)?;
     if let Some(Value::Array(types)) = case.get("event_types") {
-        let want: Vec<String> = types.iter().filter_map(|t| t.as_str().map(String::from)).collect();
-        let got: Vec<String> = interp.history().iter().map(|e| e.event_type.clone()).collect();
+        let want: Vec<String> = types
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect();
+        let got: Vec<String> = interp
+            .history()
+            .iter()
+            .map(|e| e.event_type.clone())
+            .collect();
         if canonical_types(&want) != canonical_types(&got) {
-            return Err(format!("event types differ:\n      want {}\n      got  {}", want.join(" "), got.join(" ")));
+            return Err(format!(
+                "event types differ:\n      want {}\n      got  {}",
+                want.join(" "),
+                got.join(" ")
+            ));
         }
     }
     if let Some(Value::Array(names)) = case.get("states_entered") {
@@ -253,17 +305,26 @@ fn compare_outcome(outcome: Option<&Outcome>, expected: &Value) -> Result<(), St
             let want_error = expected.get("error").and_then(Value::as_str);
             let want_cause = expected.get("cause").cloned().unwrap_or(Value::Null);
             if want_error != error.as_deref() {
-                return Err(format!("error differs: want {want_error:?}, got {error:?} (cause {cause:?})"));
+                return Err(format!(
+                    "error differs: want {want_error:?}, got {error:?} (cause {cause:?})"
+                ));
             }
             let got_cause = cause.clone().map(Value::String).unwrap_or(Value::Null);
             if !same(&want_cause, &got_cause) {
-                return Err(format!("cause differs:\n      want {want_cause}\n      got  {got_cause}"));
+                return Err(format!(
+                    "cause differs:\n      want {want_cause}\n      got  {got_cause}"
+                ));
             }
             Ok(())
         }
-        ("ABORTED", Some(Outcome::Aborted { .. })) | ("TIMED_OUT", Some(Outcome::TimedOut)) => Ok(()),
+        ("ABORTED", Some(Outcome::Aborted { .. })) | ("TIMED_OUT", Some(Outcome::TimedOut)) => {
+            Ok(())
+        }
         ("NOT_TERMINAL", None) => Ok(()),
-        (want, got) => Err(format!("status differs: want {want}, got {}", describe(got))),
+        (want, got) => Err(format!(
+            "status differs: want {want}, got {}",
+            describe(got)
+        )),
     }
 }
 
@@ -385,31 +446,54 @@ impl Recorded {
         let mut answers: Vec<Vec<RecordedStep>> = Vec::new();
         for e in events {
             let t = e.get("type").and_then(Value::as_str).unwrap_or("");
-            let details = e.as_object().and_then(|o| o.iter().find(|(k, _)| k.ends_with("EventDetails")).map(|(_, v)| v.clone()));
+            let details = e.as_object().and_then(|o| {
+                o.iter()
+                    .find(|(k, _)| k.ends_with("EventDetails"))
+                    .map(|(_, v)| v.clone())
+            });
             let field = |k: &str| details.as_ref().and_then(|d| d.get(k)).map(text_of);
             if t.ends_with("Scheduled") && t != "MapStateScheduled" {
                 answers.push(Vec::new());
                 continue;
             }
-            let Some(current) = answers.last_mut() else { continue };
+            let Some(current) = answers.last_mut() else {
+                continue;
+            };
             if t == "TaskStarted" || t == "ActivityStarted" || t == "LambdaFunctionStarted" {
                 current.push(RecordedStep::Started(field("workerName")));
             } else if t == "TaskSubmitted" {
-                let out = details.as_ref().and_then(|d| d.get("output")).cloned().unwrap_or(Value::Null);
+                let out = details
+                    .as_ref()
+                    .and_then(|d| d.get("output"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 current.push(RecordedStep::Submitted(normalize(&out)));
-            } else if t == "TaskSucceeded" || t == "ActivitySucceeded" || t == "LambdaFunctionSucceeded" {
-                let out = details.as_ref().and_then(|d| d.get("output")).cloned().unwrap_or(Value::Null);
+            } else if t == "TaskSucceeded"
+                || t == "ActivitySucceeded"
+                || t == "LambdaFunctionSucceeded"
+            {
+                let out = details
+                    .as_ref()
+                    .and_then(|d| d.get("output"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 current.push(RecordedStep::Succeeded(normalize(&out)));
             } else if t == "TaskFailed" || t == "ActivityFailed" || t == "LambdaFunctionFailed" {
                 current.push(RecordedStep::Failed(field("error"), field("cause")));
-            } else if t == "TaskTimedOut" || t == "ActivityTimedOut" || t == "LambdaFunctionTimedOut" {
+            } else if t == "TaskTimedOut"
+                || t == "ActivityTimedOut"
+                || t == "LambdaFunctionTimedOut"
+            {
                 current.push(RecordedStep::TimedOut(field("error")));
             }
         }
         let aborted_after = events
             .iter()
             .position(|e| e.get("type").and_then(Value::as_str) == Some("ExecutionAborted"));
-        Recorded { answers, aborted_after }
+        Recorded {
+            answers,
+            aborted_after,
+        }
     }
 }
 
@@ -422,7 +506,10 @@ fn with_recorded_resources(template: &Value, events: &[Value]) -> Value {
     for e in events {
         let t = e.get("type").and_then(Value::as_str).unwrap_or("");
         if t == "TaskStateEntered" {
-            last_task_state = e.pointer("/stateEnteredEventDetails/name").and_then(Value::as_str).map(String::from);
+            last_task_state = e
+                .pointer("/stateEnteredEventDetails/name")
+                .and_then(Value::as_str)
+                .map(String::from);
         }
         let resource = match t {
             "LambdaFunctionScheduled" => "arn:aws:lambda:us-east-1:111111111111:function:recorded",
@@ -430,7 +517,9 @@ fn with_recorded_resources(template: &Value, events: &[Value]) -> Value {
             _ => continue,
         };
         if let Some(name) = &last_task_state {
-            kinds.entry(name.clone()).or_insert_with(|| resource.to_string());
+            kinds
+                .entry(name.clone())
+                .or_insert_with(|| resource.to_string());
         }
     }
     let mut out = template.clone();
@@ -456,7 +545,9 @@ fn replace_placeholders(v: &mut Value, kinds: &BTreeMap<String, String>) {
                 replace_placeholders(child, kinds);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| replace_placeholders(i, kinds)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| replace_placeholders(i, kinds)),
         _ => {}
     }
 }
@@ -479,15 +570,32 @@ impl Tasks for Recorded {
         for s in steps {
             let task_id = task_id.to_string();
             out.push(match s {
-                RecordedStep::Started(w) => Event::TaskStarted { at, task_id, worker_name: w.clone() },
-                RecordedStep::Submitted(v) => Event::TaskSubmitted { at, task_id, output: v.clone() },
-                RecordedStep::Succeeded(v) => Event::TaskCompleted { at, task_id, outcome: TaskOutcome::Succeeded(v.clone()) },
+                RecordedStep::Started(w) => Event::TaskStarted {
+                    at,
+                    task_id,
+                    worker_name: w.clone(),
+                },
+                RecordedStep::Submitted(v) => Event::TaskSubmitted {
+                    at,
+                    task_id,
+                    output: v.clone(),
+                },
+                RecordedStep::Succeeded(v) => Event::TaskCompleted {
+                    at,
+                    task_id,
+                    outcome: TaskOutcome::Succeeded(v.clone()),
+                },
                 RecordedStep::Failed(error, cause) => Event::TaskCompleted {
                     at,
                     task_id,
-                    outcome: TaskOutcome::Failed { error: error.clone(), cause: cause.clone() },
+                    outcome: TaskOutcome::Failed {
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    },
                 },
-                RecordedStep::TimedOut(e) if e.as_deref() == Some(super::errors::names::HEARTBEAT_TIMEOUT) => {
+                RecordedStep::TimedOut(e)
+                    if e.as_deref() == Some(super::errors::names::HEARTBEAT_TIMEOUT) =>
+                {
                     Event::HeartbeatTimedOut { at, task_id }
                 }
                 RecordedStep::TimedOut(_) => Event::TaskTimedOut { at, task_id },
@@ -503,7 +611,11 @@ pub fn run_histories(cases: &[Value]) -> HistoryReport {
     let mut report = HistoryReport::default();
     for case in cases {
         report.total += 1;
-        let id = case.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+        let id = case
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
         match check_history(case) {
             Ok(()) => {
                 report.types_matched += 1;
@@ -513,7 +625,11 @@ pub fn run_histories(cases: &[Value]) -> HistoryReport {
                 if types_ok {
                     report.types_matched += 1;
                 }
-                report.failures.push(Failure { id, category: "history".into(), reason });
+                report.failures.push(Failure {
+                    id,
+                    category: "history".into(),
+                    reason,
+                });
             }
         }
     }
@@ -521,17 +637,40 @@ pub fn run_histories(cases: &[Value]) -> HistoryReport {
 }
 
 fn check_history(case: &Value) -> Result<(), (bool, String)> {
-    let template = case.get("template").ok_or((false, "case has no template".to_string()))?;
-    let input = case.get("input").cloned().unwrap_or(Value::Object(Default::default()));
-    let events: Vec<Value> = case.get("events").and_then(Value::as_array).cloned().unwrap_or_default();
+    let template = case
+        .get("template")
+        .ok_or((false, "case has no template".to_string()))?;
+    let input = case
+        .get("input")
+        .cloned()
+        .unwrap_or(Value::Object(Default::default()));
+    let events: Vec<Value> = case
+        .get("events")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut recorded = Recorded::from_events(&events);
     let template = with_recorded_resources(template, &events);
     let interp = simulate(&template, &input, &mut recorded).map_err(|e| (false, e))?;
-    let want: Vec<String> = events.iter().filter_map(|e| e.get("type").and_then(Value::as_str).map(String::from)).collect();
-    let got: Vec<String> = interp.history().iter().map(|e| e.event_type.clone()).collect();
+    let want: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.get("type").and_then(Value::as_str).map(String::from))
+        .collect();
+    let got: Vec<String> = interp
+        .history()
+        .iter()
+        .map(|e| e.event_type.clone())
+        .collect();
     let types_ok = canonical_types(&want) == canonical_types(&got);
     if !types_ok {
-        return Err((false, format!("event types differ:\n      want {}\n      got  {}", want.join(" "), got.join(" "))));
+        return Err((
+            false,
+            format!(
+                "event types differ:\n      want {}\n      got  {}",
+                want.join(" "),
+                got.join(" ")
+            ),
+        ));
     }
     let has_parallel = want.iter().any(|t| t == "ParallelStateStarted");
     let io = |list: &[Value]| -> Vec<(String, String, Value)> {
@@ -546,7 +685,11 @@ fn check_history(case: &Value) -> Result<(), (bool, String)> {
                     return None;
                 };
                 let d = e.get(key)?;
-                Some((t.to_string(), d.get("name")?.as_str()?.to_string(), normalize(d.get(field)?)))
+                Some((
+                    t.to_string(),
+                    d.get("name")?.as_str()?.to_string(),
+                    normalize(d.get(field)?),
+                ))
             })
             .collect()
     };
@@ -557,12 +700,19 @@ fn check_history(case: &Value) -> Result<(), (bool, String)> {
         // Branch events are reordered (and some dropped) in the recordings: every recorded
         // state input and output must occur in the produced history.
         for w in &want_io {
-            let found = got_io.iter().position(|g| w.0 == g.0 && w.1 == g.1 && same(&w.2, &g.2));
+            let found = got_io
+                .iter()
+                .position(|g| w.0 == g.0 && w.1 == g.1 && same(&w.2, &g.2));
             match found {
                 Some(i) => {
                     got_io.remove(i);
                 }
-                None => return Err((true, format!("{} {}: recorded {} not produced", w.0, w.1, w.2))),
+                None => {
+                    return Err((
+                        true,
+                        format!("{} {}: recorded {} not produced", w.0, w.1, w.2),
+                    ));
+                }
             }
         }
     } else {
@@ -584,14 +734,34 @@ mod tests {
 
     #[test]
     fn parallel_region_is_compared_as_a_set() {
-        let a: Vec<String> = ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited", "ParallelStateExited", "ExecutionSucceeded"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let b: Vec<String> = ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted", "PassStateEntered", "PassStateEntered", "PassStateExited", "PassStateExited", "ParallelStateExited", "ExecutionSucceeded"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let a: Vec<String> = [
+            "ExecutionStarted",
+            "ParallelStateEntered",
+            "ParallelStateStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ParallelStateExited",
+            "ExecutionSucceeded",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let b: Vec<String> = [
+            "ExecutionStarted",
+            "ParallelStateEntered",
+            "ParallelStateStarted",
+            "PassStateEntered",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateExited",
+            "ParallelStateExited",
+            "ExecutionSucceeded",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(canonical_types(&a), canonical_types(&b));
     }
 }

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::asl::{
-    Condition, Dynamic, QueryLanguage, State, StateKind, StateMachine, Transition,
-    WaitFor,
+    Condition, Dynamic, QueryLanguage, State, StateKind, StateMachine, Transition, WaitFor,
 };
 
 use super::errors::{StateError, names};
@@ -46,7 +45,11 @@ pub enum InterpError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Job {
     /// Enter a state of a run with this input.
-    Enter { run: RunId, name: String, input: Value },
+    Enter {
+        run: RunId,
+        name: String,
+        input: Value,
+    },
     /// Start a Parallel branch or Map iteration that was created pending.
     StartChild { run: RunId },
 }
@@ -85,7 +88,10 @@ pub struct Interpreter {
 impl Interpreter {
     /// An interpreter of `definition`, waiting for `ExecutionStarted`.
     pub fn new(definition: Arc<StateMachine>) -> Self {
-        Interpreter { definition, state: ExecutionState::default() }
+        Interpreter {
+            definition,
+            state: ExecutionState::default(),
+        }
     }
 
     /// An interpreter resumed from a saved state (the same definition it ran with).
@@ -115,7 +121,12 @@ impl Interpreter {
         }
         self.state.now = self.state.now.max(event.at());
         match event {
-            Event::ExecutionStarted { at, input, execution, seed } => {
+            Event::ExecutionStarted {
+                at,
+                input,
+                execution,
+                seed,
+            } => {
                 if self.state.started {
                     return Err(InterpError::OutOfOrder("execution already started"));
                 }
@@ -124,11 +135,19 @@ impl Interpreter {
             _ if !self.state.started => {
                 return Err(InterpError::OutOfOrder("execution not started"));
             }
-            Event::TaskStarted { task_id, worker_name, .. } => {
+            Event::TaskStarted {
+                task_id,
+                worker_name,
+                ..
+            } => {
                 self.task_started(&task_id, worker_name);
             }
-            Event::TaskSubmitted { task_id, output, .. } => self.task_submitted(&task_id, output),
-            Event::TaskCompleted { task_id, outcome, .. } => self.task_completed(&task_id, outcome)?,
+            Event::TaskSubmitted {
+                task_id, output, ..
+            } => self.task_submitted(&task_id, output),
+            Event::TaskCompleted {
+                task_id, outcome, ..
+            } => self.task_completed(&task_id, outcome)?,
             Event::TokenAnswered { token, outcome, .. } => {
                 if let Some(task_id) = self.state.tokens.get(&token).cloned() {
                     self.task_completed(&task_id, outcome)?;
@@ -183,13 +202,25 @@ impl Interpreter {
             });
         }
         let start_at = self.definition.start_at.clone();
-        self.state.jobs.push(Job::Enter { run: 0, name: start_at, input });
+        self.state.jobs.push(Job::Enter {
+            run: 0,
+            name: start_at,
+            input,
+        });
     }
 
     // ----- history -----
 
-    fn record(&mut self, run: Option<RunId>, event_type: &str, details: Option<(&str, Value)>) -> u64 {
-        if run.and_then(|r| self.state.runs.get(r)).is_some_and(|r| r.silent) {
+    fn record(
+        &mut self,
+        run: Option<RunId>,
+        event_type: &str,
+        details: Option<(&str, Value)>,
+    ) -> u64 {
+        if run
+            .and_then(|r| self.state.runs.get(r))
+            .is_some_and(|r| r.silent)
+        {
             return 0;
         }
         let id = self.state.history.len() as u64 + 1;
@@ -210,7 +241,13 @@ impl Interpreter {
         id
     }
 
-    fn record_state(&mut self, run: RunId, state: &State, suffix: &str, details: Option<(&str, Value)>) -> u64 {
+    fn record_state(
+        &mut self,
+        run: RunId,
+        state: &State,
+        suffix: &str,
+        details: Option<(&str, Value)>,
+    ) -> u64 {
         let t = format!("{}{suffix}", state.type_name());
         self.record(Some(run), &t, details)
     }
@@ -229,15 +266,28 @@ impl Interpreter {
         Some(m)
     }
 
-    fn state_of<'d>(&self, def: &'d StateMachine, run: RunId, name: &str) -> Result<&'d State, InterpError> {
-        let path = self.state.runs.get(run).map(|r| r.machine.as_slice()).unwrap_or(&[]);
+    fn state_of<'d>(
+        &self,
+        def: &'d StateMachine,
+        run: RunId,
+        name: &str,
+    ) -> Result<&'d State, InterpError> {
+        let path = self
+            .state
+            .runs
+            .get(run)
+            .map(|r| r.machine.as_slice())
+            .unwrap_or(&[]);
         Self::machine(def, path)
             .and_then(|m| m.states.get(name))
             .ok_or_else(|| InterpError::MissingState(name.to_string()))
     }
 
     fn query_language(&self, state: &State) -> QueryLanguage {
-        state.query_language.or(self.definition.query_language).unwrap_or_default()
+        state
+            .query_language
+            .or(self.definition.query_language)
+            .unwrap_or_default()
     }
 
     fn active(&self, run: RunId) -> Option<&Active> {
@@ -311,7 +361,10 @@ impl Interpreter {
             }
             match job {
                 Job::Enter { run, name, input } => {
-                    if matches!(self.state.runs.get(run).map(|r| &r.status), Some(RunStatus::Aborted) | None) {
+                    if matches!(
+                        self.state.runs.get(run).map(|r| &r.status),
+                        Some(RunStatus::Aborted) | None
+                    ) {
                         continue;
                     }
                     self.enter(run, &name, input)?;
@@ -431,7 +484,10 @@ impl Interpreter {
     }
 
     fn states_var(&self, run: RunId, extra: &[(&str, Value)], token: Option<&str>) -> Value {
-        let input = self.active(run).map(|a| a.input.clone()).unwrap_or(Value::Null);
+        let input = self
+            .active(run)
+            .map(|a| a.input.clone())
+            .unwrap_or(Value::Null);
         let mut m = Map::new();
         m.insert("input".into(), input);
         m.insert("context".into(), self.context(run, token));
@@ -450,7 +506,9 @@ impl Interpreter {
     }
 
     fn raw_input(&self, run: RunId) -> Value {
-        self.active(run).map(|a| a.input.clone()).unwrap_or(Value::Null)
+        self.active(run)
+            .map(|a| a.input.clone())
+            .unwrap_or(Value::Null)
     }
 
     /// Evaluates the `Assign` of a state (or catcher or choice rule). JSONPath `$` is `value`.
@@ -462,12 +520,20 @@ impl Interpreter {
         value: &Value,
         states_extra: &[(&str, Value)],
     ) -> Result<Vec<(String, Value)>, StateError> {
-        let Some(assign) = assign else { return Ok(Vec::new()) };
-        let evaluated = match ql {
-            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| f.template(assign, value))?,
-            QueryLanguage::Jsonata => self.jsonata_field(run, assign, "Assign", states_extra, None)?,
+        let Some(assign) = assign else {
+            return Ok(Vec::new());
         };
-        let Value::Object(map) = evaluated else { return Ok(Vec::new()) };
+        let evaluated = match ql {
+            QueryLanguage::JsonPath => {
+                self.with_frame(run, None, None, |f| f.template(assign, value))?
+            }
+            QueryLanguage::Jsonata => {
+                self.jsonata_field(run, assign, "Assign", states_extra, None)?
+            }
+        };
+        let Value::Object(map) = evaluated else {
+            return Ok(Vec::new());
+        };
         Ok(map.into_iter().collect())
     }
 
@@ -498,10 +564,13 @@ impl Interpreter {
             return self.state_failed(run, state, e);
         }
         let name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
-        let mut details = json!({"name": name, "output": payload(&output), "outputDetails": not_truncated()});
+        let mut details =
+            json!({"name": name, "output": payload(&output), "outputDetails": not_truncated()});
         if !assigned.is_empty() {
-            let shown: Map<String, Value> =
-                assigned.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect();
+            let shown: Map<String, Value> = assigned
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                .collect();
             details["assignedVariables"] = Value::Object(shown);
             details["assignedVariablesDetails"] = not_truncated();
         }
@@ -510,7 +579,12 @@ impl Interpreter {
                 r.vars.insert(k, v);
             }
         }
-        self.record_state(run, state, "StateExited", Some(("stateExitedEventDetails", details)));
+        self.record_state(
+            run,
+            state,
+            "StateExited",
+            Some(("stateExitedEventDetails", details)),
+        );
         let next = match next {
             Some(n) => Some(n.to_string()),
             None => match state.transition() {
@@ -520,7 +594,11 @@ impl Interpreter {
         };
         match next {
             Some(n) => {
-                self.state.jobs.push(Job::Enter { run, name: n, input: output });
+                self.state.jobs.push(Job::Enter {
+                    run,
+                    name: n,
+                    input: output,
+                });
                 Ok(())
             }
             None => self.finish_run(run, Ok(output)),
@@ -550,7 +628,11 @@ impl Interpreter {
                 let result = result.unwrap_or(effective);
                 let assigned = self.assign_values(run, ql, io.assign.as_ref(), &result, &[])?;
                 let output = self.with_frame(run, None, None, |f| {
-                    let out = if is_succeed { result } else { f.result_path(io.result_path.as_ref(), &raw, result)? };
+                    let out = if is_succeed {
+                        result
+                    } else {
+                        f.result_path(io.result_path.as_ref(), &raw, result)?
+                    };
                     f.output_path(io.output_path.as_ref(), &out)
                 })?;
                 (output, assigned)
@@ -582,9 +664,14 @@ impl Interpreter {
     }
 
     fn exec_fail(&mut self, run: RunId, state: &State) -> Result<(), StateError> {
-        let StateKind::Fail(fail) = &state.kind else { return Ok(()) };
+        let StateKind::Fail(fail) = &state.kind else {
+            return Ok(());
+        };
         let raw = self.raw_input(run);
-        let resolve = |this: &mut Self, d: Option<&Dynamic<String>>, field: &str| -> Result<Option<String>, StateError> {
+        let resolve = |this: &mut Self,
+                       d: Option<&Dynamic<String>>,
+                       field: &str|
+         -> Result<Option<String>, StateError> {
             match d {
                 None => Ok(None),
                 Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
@@ -612,16 +699,27 @@ impl Interpreter {
         };
         let error = resolve(self, fail.error.as_ref(), "Error")?;
         let cause = resolve(self, fail.cause.as_ref(), "Cause")?;
-        let _ = self.finish_run(run, Err(StateError { error, cause, location: None }));
+        let _ = self.finish_run(
+            run,
+            Err(StateError {
+                error,
+                cause,
+                location: None,
+            }),
+        );
         Ok(())
     }
 
     fn exec_choice(&mut self, run: RunId, state: &State) -> Result<(), StateError> {
-        let StateKind::Choice(choice) = &state.kind else { return Ok(()) };
+        let StateKind::Choice(choice) = &state.kind else {
+            return Ok(());
+        };
         let raw = self.raw_input(run);
         let ql = self.query_language(state);
         let effective = match ql {
-            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| f.input_path(state.io.input_path.as_ref(), &raw))?,
+            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| {
+                f.input_path(state.io.input_path.as_ref(), &raw)
+            })?,
             QueryLanguage::Jsonata => raw.clone(),
         };
         let mut chosen = None;
@@ -632,21 +730,32 @@ impl Interpreter {
             }
         }
         let (next, assign, output) = match chosen {
-            Some(rule) => (rule.next.clone(), rule.assign.as_ref(), rule.output.as_ref()),
+            Some(rule) => (
+                rule.next.clone(),
+                rule.assign.as_ref(),
+                rule.output.as_ref(),
+            ),
             None => match &choice.default {
-                Some(d) => (d.clone(), state.io.assign.as_ref(), state.io.output.as_ref()),
+                Some(d) => (
+                    d.clone(),
+                    state.io.assign.as_ref(),
+                    state.io.output.as_ref(),
+                ),
                 None => {
                     return Err(self.with_frame(run, None, None, |f| {
-                        f.error("States.NoChoiceMatched", "No Choice matched and no Default is defined.")
+                        f.error(
+                            "States.NoChoiceMatched",
+                            "No Choice matched and no Default is defined.",
+                        )
                     }));
                 }
             },
         };
         let assigned = self.assign_values(run, ql, assign, &effective, &[])?;
         let output = match ql {
-            QueryLanguage::JsonPath => {
-                self.with_frame(run, None, None, |f| f.output_path(state.io.output_path.as_ref(), &effective))?
-            }
+            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| {
+                f.output_path(state.io.output_path.as_ref(), &effective)
+            })?,
             QueryLanguage::Jsonata => match output.or(state.io.output.as_ref()) {
                 Some(o) => self.jsonata_field(run, o, "Output", &[], None)?,
                 None => raw,
@@ -655,7 +764,12 @@ impl Interpreter {
         self.complete_or_fail(run, state, output, assigned, Some(&next))
     }
 
-    fn condition(&mut self, run: RunId, cond: &Condition, input: &Value) -> Result<bool, StateError> {
+    fn condition(
+        &mut self,
+        run: RunId,
+        cond: &Condition,
+        input: &Value,
+    ) -> Result<bool, StateError> {
         match cond {
             Condition::Jsonata(v) => {
                 let value = match v {
@@ -687,12 +801,19 @@ impl Interpreter {
     }
 
     fn exec_wait(&mut self, run: RunId, state: &State) -> Result<(), StateError> {
-        let StateKind::Wait(wait) = &state.kind else { return Ok(()) };
+        let StateKind::Wait(wait) = &state.kind else {
+            return Ok(());
+        };
         let raw = self.raw_input(run);
         let ql = self.query_language(state);
-        let entered_at = self.active(run).map(|a| a.entered_at).unwrap_or(self.state.now);
+        let entered_at = self
+            .active(run)
+            .map(|a| a.entered_at)
+            .unwrap_or(self.state.now);
         let effective = match ql {
-            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| f.input_path(state.io.input_path.as_ref(), &raw))?,
+            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| {
+                f.input_path(state.io.input_path.as_ref(), &raw)
+            })?,
             QueryLanguage::Jsonata => raw.clone(),
         };
         let fire_at = match &wait.wait {
@@ -709,13 +830,21 @@ impl Interpreter {
                             Some(s) if s >= 0.0 && v.is_i64() || v.is_u64() => s,
                             _ => {
                                 return Err(self.with_frame(run, None, None, |f| {
-                                    f.runtime(format!("The SecondsPath parameter references an invalid value: {p}"))
+                                    f.runtime(format!(
+                                        "The SecondsPath parameter references an invalid value: {p}"
+                                    ))
                                 }));
                             }
                         }
                     }
                     Dynamic::Expr(e) => {
-                        let v = self.jsonata_field(run, &Value::String(e.clone()), "Seconds", &[], None)?;
+                        let v = self.jsonata_field(
+                            run,
+                            &Value::String(e.clone()),
+                            "Seconds",
+                            &[],
+                            None,
+                        )?;
                         match v.as_f64() {
                             Some(s) if s >= 0.0 => s,
                             _ => {
@@ -744,7 +873,13 @@ impl Interpreter {
                         }
                     }
                     Dynamic::Expr(e) => {
-                        let v = self.jsonata_field(run, &Value::String(e.clone()), "Timestamp", &[], None)?;
+                        let v = self.jsonata_field(
+                            run,
+                            &Value::String(e.clone()),
+                            "Timestamp",
+                            &[],
+                            None,
+                        )?;
                         match v {
                             Value::String(s) => (s, "Timestamp".to_string(), false),
                             other => (other.to_string(), "Timestamp".to_string(), false),
@@ -767,19 +902,25 @@ impl Interpreter {
                                 format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"),
                             )
                         });
-                        return Err(if ql == QueryLanguage::Jsonata { err.at("Timestamp") } else { err });
+                        return Err(if ql == QueryLanguage::Jsonata {
+                            err.at("Timestamp")
+                        } else {
+                            err
+                        });
                     }
                 }
             }
         };
         if fire_at - entered_at > MAX_WAIT_MILLIS {
-            return Err(self.with_frame(run, None, None, |f| f.runtime("Wait state delay is too long.")));
+            return Err(self.with_frame(run, None, None, |f| {
+                f.runtime("Wait state delay is too long.")
+            }));
         }
         let assigned = self.assign_values(run, ql, state.io.assign.as_ref(), &effective, &[])?;
         let output = match ql {
-            QueryLanguage::JsonPath => {
-                self.with_frame(run, None, None, |f| f.output_path(state.io.output_path.as_ref(), &effective))?
-            }
+            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| {
+                f.output_path(state.io.output_path.as_ref(), &effective)
+            })?,
             QueryLanguage::Jsonata => match &state.io.output {
                 Some(o) => self.jsonata_field(run, o, "Output", &[], None)?,
                 None => raw,
@@ -787,7 +928,11 @@ impl Interpreter {
         };
         let timer_id = self.new_timer(run, fire_at);
         if let Some(a) = self.active_mut(run) {
-            a.phase = Phase::Wait { timer_id, output, assigned };
+            a.phase = Phase::Wait {
+                timer_id,
+                output,
+                assigned,
+            };
         }
         Ok(())
     }
@@ -796,12 +941,17 @@ impl Interpreter {
         self.state.next_timer += 1;
         let timer_id = format!("timer-{}", self.state.next_timer);
         self.state.timers.insert(timer_id.clone(), run);
-        self.state.commands.push(Command::StartTimer { timer_id: timer_id.clone(), fire_at });
+        self.state.commands.push(Command::StartTimer {
+            timer_id: timer_id.clone(),
+            fire_at,
+        });
         timer_id
     }
 
     fn exec_task(&mut self, run: RunId, state: &State) -> Result<(), StateError> {
-        let StateKind::Task(task) = &state.kind else { return Ok(()) };
+        let StateKind::Task(task) = &state.kind else {
+            return Ok(());
+        };
         let raw = self.raw_input(run);
         let ql = self.query_language(state);
         let (kind, service, action) = classify_resource(&task.resource);
@@ -815,8 +965,18 @@ impl Interpreter {
                 let io = &state.io;
                 self.with_frame(run, tok, None, |f| {
                     let effective = f.input_path(io.input_path.as_ref(), &raw)?;
-                    let timeout = dynamic_seconds(f, task.timeout_seconds.as_ref(), &effective, "TimeoutSecondsPath")?;
-                    let heartbeat = dynamic_seconds(f, task.heartbeat_seconds.as_ref(), &effective, "HeartbeatSecondsPath")?;
+                    let timeout = dynamic_seconds(
+                        f,
+                        task.timeout_seconds.as_ref(),
+                        &effective,
+                        "TimeoutSecondsPath",
+                    )?;
+                    let heartbeat = dynamic_seconds(
+                        f,
+                        task.heartbeat_seconds.as_ref(),
+                        &effective,
+                        "HeartbeatSecondsPath",
+                    )?;
                     let input = match &io.parameters {
                         Some(p) => f.template(p, &effective)?,
                         None => effective,
@@ -829,13 +989,22 @@ impl Interpreter {
                     Some(a) => self.jsonata_field(run, a, "Arguments", &[], tok)?,
                     None => raw.clone(),
                 };
-                let secs = |this: &mut Self, d: Option<&Dynamic<u64>>, field: &str| -> Result<Option<u64>, StateError> {
+                let secs = |this: &mut Self,
+                            d: Option<&Dynamic<u64>>,
+                            field: &str|
+                 -> Result<Option<u64>, StateError> {
                     match d {
                         None => Ok(None),
                         Some(Dynamic::Literal(s)) => Ok(Some(*s)),
                         Some(Dynamic::Path(_)) => Ok(None),
                         Some(Dynamic::Expr(e)) => {
-                            let v = this.jsonata_field(run, &Value::String(e.clone()), field, &[], tok)?;
+                            let v = this.jsonata_field(
+                                run,
+                                &Value::String(e.clone()),
+                                field,
+                                &[],
+                                tok,
+                            )?;
                             Ok(v.as_u64())
                         }
                     }
@@ -854,7 +1023,12 @@ impl Interpreter {
             .state
             .runs
             .get(run)
-            .map(|r| (r.prefix.clone(), r.visits.get(&state_name).copied().unwrap_or(0)))
+            .map(|r| {
+                (
+                    r.prefix.clone(),
+                    r.visits.get(&state_name).copied().unwrap_or(0),
+                )
+            })
             .unwrap_or_default();
         let state_path = format!("{prefix}{state_name}");
         let region = region_of(&self.state.execution.arn);
@@ -867,7 +1041,11 @@ impl Interpreter {
             ResourceKind::LambdaFunction => {
                 let mut d = json!({"resource": task.resource, "input": payload(&input), "inputDetails": not_truncated()});
                 add_limits(&mut d, timeout, heartbeat);
-                ("lambdaFunctionScheduledEventDetails", d, "LambdaFunctionScheduled")
+                (
+                    "lambdaFunctionScheduledEventDetails",
+                    d,
+                    "LambdaFunctionScheduled",
+                )
             }
             ResourceKind::Service => {
                 let mut d = json!({"resourceType": service, "resource": action, "region": region, "parameters": payload(&input)});
@@ -885,7 +1063,10 @@ impl Interpreter {
         }
         self.state.commands.push(Command::ScheduleTask(TaskRequest {
             task_id: task_id.clone(),
-            idempotency_key: format!("{}#{}@{}.{}", self.state.execution.arn, state_path, visit, attempt),
+            idempotency_key: format!(
+                "{}#{}@{}.{}",
+                self.state.execution.arn, state_path, visit, attempt
+            ),
             state_path,
             resource: task.resource.clone(),
             kind,
@@ -896,7 +1077,12 @@ impl Interpreter {
             attempt,
         }));
         if let Some(a) = self.active_mut(run) {
-            a.phase = Phase::Task { task_id, kind, started: false, token };
+            a.phase = Phase::Task {
+                task_id,
+                kind,
+                started: false,
+                token,
+            };
         }
         Ok(())
     }
@@ -904,24 +1090,37 @@ impl Interpreter {
     fn task_run(&self, task_id: &str) -> Option<(RunId, ResourceKind, bool)> {
         let run = *self.state.tasks.get(task_id)?;
         match &self.active(run)?.phase {
-            Phase::Task { task_id: t, kind, started, .. } if t == task_id => Some((run, *kind, *started)),
+            Phase::Task {
+                task_id: t,
+                kind,
+                started,
+                ..
+            } if t == task_id => Some((run, *kind, *started)),
             _ => None,
         }
     }
 
     fn task_submitted(&mut self, task_id: &str, output: Value) {
-        let Some((run, kind, started)) = self.task_run(task_id) else { return };
+        let Some((run, kind, started)) = self.task_run(task_id) else {
+            return;
+        };
         if !started {
             self.record_task_started(run, kind, None);
         }
         let def = Arc::clone(&self.definition);
         let (service, action) = split_service(&self.current_resource(&def, run));
         let d = json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()});
-        self.record(Some(run), "TaskSubmitted", Some(("taskSubmittedEventDetails", d)));
+        self.record(
+            Some(run),
+            "TaskSubmitted",
+            Some(("taskSubmittedEventDetails", d)),
+        );
     }
 
     fn task_started(&mut self, task_id: &str, worker: Option<String>) {
-        let Some((run, kind, started)) = self.task_run(task_id) else { return };
+        let Some((run, kind, started)) = self.task_run(task_id) else {
+            return;
+        };
         if started {
             return;
         }
@@ -935,23 +1134,37 @@ impl Interpreter {
         match kind {
             ResourceKind::Activity => {
                 let d = json!({"workerName": worker.unwrap_or_default()});
-                self.record(Some(run), "ActivityStarted", Some(("activityStartedEventDetails", d)));
+                self.record(
+                    Some(run),
+                    "ActivityStarted",
+                    Some(("activityStartedEventDetails", d)),
+                );
             }
             ResourceKind::LambdaFunction => {
                 self.record(Some(run), "LambdaFunctionStarted", None);
             }
             ResourceKind::Service => {
                 let d = json!({"resourceType": service, "resource": action});
-                self.record(Some(run), "TaskStarted", Some(("taskStartedEventDetails", d)));
+                self.record(
+                    Some(run),
+                    "TaskStarted",
+                    Some(("taskStartedEventDetails", d)),
+                );
             }
         }
-        if let Some(Active { phase: Phase::Task { started, .. }, .. }) = self.active_mut(run) {
+        if let Some(Active {
+            phase: Phase::Task { started, .. },
+            ..
+        }) = self.active_mut(run)
+        {
             *started = true;
         }
     }
 
     fn current_resource(&self, def: &StateMachine, run: RunId) -> String {
-        let Some(a) = self.active(run) else { return String::new() };
+        let Some(a) = self.active(run) else {
+            return String::new();
+        };
         match self.state_of(def, run, &a.name).map(|s| &s.kind) {
             Ok(StateKind::Task(t)) => t.resource.clone(),
             _ => String::new(),
@@ -959,7 +1172,9 @@ impl Interpreter {
     }
 
     fn task_completed(&mut self, task_id: &str, outcome: TaskOutcome) -> Result<(), InterpError> {
-        let Some((run, kind, started)) = self.task_run(task_id) else { return Ok(()) };
+        let Some((run, kind, started)) = self.task_run(task_id) else {
+            return Ok(());
+        };
         if !started {
             self.record_task_started(run, kind, None);
         }
@@ -974,15 +1189,29 @@ impl Interpreter {
                 if output.to_string().len() > DATA_LIMIT_BYTES {
                     let err = StateError::new(
                         names::DATA_LIMIT_EXCEEDED,
-                        format!("The state/task '{resource}' returned a result with a size exceeding the maximum number of bytes service limit."),
+                        format!(
+                            "The state/task '{resource}' returned a result with a size exceeding the maximum number of bytes service limit."
+                        ),
                     );
                     self.record_task_failure(run, kind, &service, &action, &err);
                     return self.state_failed(run, state, err);
                 }
                 let (t, k, d) = match kind {
-                    ResourceKind::Activity => ("ActivitySucceeded", "activitySucceededEventDetails", json!({"output": payload(&output), "outputDetails": not_truncated()})),
-                    ResourceKind::LambdaFunction => ("LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails", json!({"output": payload(&output), "outputDetails": not_truncated()})),
-                    ResourceKind::Service => ("TaskSucceeded", "taskSucceededEventDetails", json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()})),
+                    ResourceKind::Activity => (
+                        "ActivitySucceeded",
+                        "activitySucceededEventDetails",
+                        json!({"output": payload(&output), "outputDetails": not_truncated()}),
+                    ),
+                    ResourceKind::LambdaFunction => (
+                        "LambdaFunctionSucceeded",
+                        "lambdaFunctionSucceededEventDetails",
+                        json!({"output": payload(&output), "outputDetails": not_truncated()}),
+                    ),
+                    ResourceKind::Service => (
+                        "TaskSucceeded",
+                        "taskSucceededEventDetails",
+                        json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()}),
+                    ),
                 };
                 self.record(Some(run), t, Some((k, d)));
                 match self.task_result(run, state, output) {
@@ -991,14 +1220,25 @@ impl Interpreter {
                 }
             }
             TaskOutcome::Failed { error, cause } => {
-                let err = StateError { error, cause, location: None };
+                let err = StateError {
+                    error,
+                    cause,
+                    location: None,
+                };
                 self.record_task_failure(run, kind, &service, &action, &err);
                 self.state_failed(run, state, err)
             }
         }
     }
 
-    fn record_task_failure(&mut self, run: RunId, kind: ResourceKind, service: &str, action: &str, err: &StateError) {
+    fn record_task_failure(
+        &mut self,
+        run: RunId,
+        kind: ResourceKind,
+        service: &str,
+        action: &str,
+        err: &StateError,
+    ) {
         let mut d = Map::new();
         if let Some(e) = &err.error {
             d.insert("error".into(), json!(e));
@@ -1008,7 +1248,9 @@ impl Interpreter {
         }
         let (t, k) = match kind {
             ResourceKind::Activity => ("ActivityFailed", "activityFailedEventDetails"),
-            ResourceKind::LambdaFunction => ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails"),
+            ResourceKind::LambdaFunction => {
+                ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
+            }
             ResourceKind::Service => {
                 d.insert("resourceType".into(), json!(service));
                 d.insert("resource".into(), json!(action));
@@ -1019,7 +1261,9 @@ impl Interpreter {
     }
 
     fn task_timed_out(&mut self, task_id: &str, error: &str) -> Result<(), InterpError> {
-        let Some((run, kind, started)) = self.task_run(task_id) else { return Ok(()) };
+        let Some((run, kind, started)) = self.task_run(task_id) else {
+            return Ok(());
+        };
         if !started {
             self.record_task_started(run, kind, None);
         }
@@ -1028,14 +1272,34 @@ impl Interpreter {
         let resource = self.current_resource(&def, run);
         let (service, action) = split_service(&resource);
         let (t, k, d) = match kind {
-            ResourceKind::Activity => ("ActivityTimedOut", "activityTimedOutEventDetails", json!({"error": error})),
-            ResourceKind::LambdaFunction => ("LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails", json!({"error": error})),
-            ResourceKind::Service => ("TaskTimedOut", "taskTimedOutEventDetails", json!({"error": error, "resourceType": service, "resource": action})),
+            ResourceKind::Activity => (
+                "ActivityTimedOut",
+                "activityTimedOutEventDetails",
+                json!({"error": error}),
+            ),
+            ResourceKind::LambdaFunction => (
+                "LambdaFunctionTimedOut",
+                "lambdaFunctionTimedOutEventDetails",
+                json!({"error": error}),
+            ),
+            ResourceKind::Service => (
+                "TaskTimedOut",
+                "taskTimedOutEventDetails",
+                json!({"error": error, "resourceType": service, "resource": action}),
+            ),
         };
         self.record(Some(run), t, Some((k, d)));
         let name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
         let state = self.state_of(&def, run, &name)?;
-        self.state_failed(run, state, StateError { error: Some(error.to_string()), cause: None, location: None })
+        self.state_failed(
+            run,
+            state,
+            StateError {
+                error: Some(error.to_string()),
+                cause: None,
+                location: None,
+            },
+        )
     }
 
     /// The task returned `result`: ResultSelector → ResultPath → OutputPath (or Output).
@@ -1076,12 +1340,24 @@ impl Interpreter {
         let ql = self.query_language(state);
         let io = &state.io;
         let effective = match ql {
-            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| f.input_path(io.input_path.as_ref(), &raw))?,
+            QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| {
+                f.input_path(io.input_path.as_ref(), &raw)
+            })?,
             QueryLanguage::Jsonata => raw.clone(),
         };
         let name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
-        let prefix = self.state.runs.get(run).map(|r| r.prefix.clone()).unwrap_or_default();
-        let machine = self.state.runs.get(run).map(|r| r.machine.clone()).unwrap_or_default();
+        let prefix = self
+            .state
+            .runs
+            .get(run)
+            .map(|r| r.prefix.clone())
+            .unwrap_or_default();
+        let machine = self
+            .state
+            .runs
+            .get(run)
+            .map(|r| r.machine.clone())
+            .unwrap_or_default();
         let mut children = Children {
             is_map: false,
             runs: Vec::new(),
@@ -1099,7 +1375,9 @@ impl Interpreter {
             StateKind::Parallel(p) => {
                 let input = match ql {
                     QueryLanguage::JsonPath => match &io.parameters {
-                        Some(t) => self.with_frame(run, None, None, |f| f.template(t, &effective))?,
+                        Some(t) => {
+                            self.with_frame(run, None, None, |f| f.template(t, &effective))?
+                        }
                         None => effective,
                     },
                     QueryLanguage::Jsonata => match &io.arguments {
@@ -1116,10 +1394,29 @@ impl Interpreter {
             StateKind::Map(m) => {
                 children.is_map = true;
                 let items = self.map_items(run, state, m, ql, &effective)?;
-                children.max_concurrency = self.map_number(run, ql, m.max_concurrency.as_ref(), &effective, "MaxConcurrencyPath")?.unwrap_or(0) as usize;
+                children.max_concurrency = self
+                    .map_number(
+                        run,
+                        ql,
+                        m.max_concurrency.as_ref(),
+                        &effective,
+                        "MaxConcurrencyPath",
+                    )?
+                    .unwrap_or(0) as usize;
                 let len = items.len();
-                self.record_state(run, state, "StateStarted", Some(("mapStateStartedEventDetails", json!({"length": len}))));
-                children.tolerated_count = self.map_number(run, ql, m.tolerated_failure_count.as_ref(), &effective, "ToleratedFailureCountPath")?;
+                self.record_state(
+                    run,
+                    state,
+                    "StateStarted",
+                    Some(("mapStateStartedEventDetails", json!({"length": len}))),
+                );
+                children.tolerated_count = self.map_number(
+                    run,
+                    ql,
+                    m.tolerated_failure_count.as_ref(),
+                    &effective,
+                    "ToleratedFailureCountPath",
+                )?;
                 children.tolerated_percentage = match &m.tolerated_failure_percentage {
                     None => None,
                     Some(Dynamic::Literal(p)) => Some(*p),
@@ -1138,14 +1435,22 @@ impl Interpreter {
                         }
                     }
                     Some(Dynamic::Expr(e)) => {
-                        let v = self.jsonata_field(run, &Value::String(e.clone()), "ToleratedFailurePercentage", &[], None)?;
+                        let v = self.jsonata_field(
+                            run,
+                            &Value::String(e.clone()),
+                            "ToleratedFailurePercentage",
+                            &[],
+                            None,
+                        )?;
                         v.as_f64()
                     }
                 };
-                if let Some(p) = children.tolerated_percentage {
-                    if !(0.0..=100.0).contains(&p) {
-                        return Err(self.with_frame(run, None, None, |f| f.runtime("ToleratedFailurePercentage must be between 0 and 100.")));
-                    }
+                if let Some(p) = children.tolerated_percentage
+                    && !(0.0..=100.0).contains(&p)
+                {
+                    return Err(self.with_frame(run, None, None, |f| {
+                        f.runtime("ToleratedFailurePercentage must be between 0 and 100.")
+                    }));
                 }
                 branch_of = vec![0; items.len()];
                 children.inputs = items;
@@ -1159,12 +1464,23 @@ impl Interpreter {
         let silent_children = parent_silent || distributed;
         if distributed {
             let arn = format!("{}:map-run:{}", self.state.execution.arn, name);
-            self.record(Some(run), "MapRunStarted", Some(("mapRunStartedEventDetails", json!({"mapRunArn": arn}))));
+            self.record(
+                Some(run),
+                "MapRunStarted",
+                Some(("mapRunStartedEventDetails", json!({"mapRunArn": arn}))),
+            );
         }
         for (i, branch) in branch_of.into_iter().enumerate() {
-            let child_prefix = if is_map { format!("{prefix}{name}[{i}]/") } else { format!("{prefix}{name}/{i}/") };
+            let child_prefix = if is_map {
+                format!("{prefix}{name}[{i}]/")
+            } else {
+                format!("{prefix}{name}/{i}/")
+            };
             let mut child_machine = machine.clone();
-            child_machine.push(Segment { state: name.clone(), branch });
+            child_machine.push(Segment {
+                state: name.clone(),
+                branch,
+            });
             let id = self.state.runs.len();
             self.state.runs.push(Run {
                 parent: Some(run),
@@ -1180,10 +1496,20 @@ impl Interpreter {
             children.runs.push(Some(id));
         }
         let total = children.runs.len();
-        let first = if children.max_concurrency == 0 { total } else { children.max_concurrency.min(total) };
+        let first = if children.max_concurrency == 0 {
+            total
+        } else {
+            children.max_concurrency.min(total)
+        };
         children.started = first;
         children.running = first;
-        let to_start: Vec<RunId> = children.runs.iter().take(first).flatten().copied().collect();
+        let to_start: Vec<RunId> = children
+            .runs
+            .iter()
+            .take(first)
+            .flatten()
+            .copied()
+            .collect();
         if let Some(a) = self.active_mut(run) {
             a.phase = Phase::Children(Box::new(children));
         }
@@ -1226,10 +1552,14 @@ impl Interpreter {
                 let v = self.jsonata_field(run, &Value::String(e.clone()), name, &[], None)?;
                 match v.as_f64() {
                     Some(x) if x >= 0.0 => Ok(Some(x as u64)),
-                    _ => Err(self.with_frame(run, None, None, |f| {
-                        f.error(names::QUERY_EVALUATION_ERROR, format!("The {name} field evaluated to an invalid value: {v}"))
-                    })
-                    .at(name)),
+                    _ => Err(self
+                        .with_frame(run, None, None, |f| {
+                            f.error(
+                                names::QUERY_EVALUATION_ERROR,
+                                format!("The {name} field evaluated to an invalid value: {v}"),
+                            )
+                        })
+                        .at(name)),
                 }
             }
         }
@@ -1252,7 +1582,9 @@ impl Interpreter {
                     Value::Array(a) => a,
                     other => {
                         return Err(self.with_frame(run, None, None, |f| {
-                            f.runtime(format!("Expected an array at the ItemsPath '{path}', but got: {other}"))
+                            f.runtime(format!(
+                                "Expected an array at the ItemsPath '{path}', but got: {other}"
+                            ))
                         }));
                     }
                 }
@@ -1266,7 +1598,9 @@ impl Interpreter {
                     Value::Array(a) => a,
                     other => {
                         let expr = match &m.items {
-                            Some(Value::String(s)) => jsonata::expression_of(s).unwrap_or(s).trim().to_string(),
+                            Some(Value::String(s)) => {
+                                jsonata::expression_of(s).unwrap_or(s).trim().to_string()
+                            }
                             _ => String::new(),
                         };
                         return Err(self
@@ -1294,7 +1628,9 @@ impl Interpreter {
             let map_ctx = json!({"Item": {"Index": i, "Value": item}});
             let v = match ql {
                 QueryLanguage::JsonPath => {
-                    self.with_frame(run, None, Some(("Map", map_ctx)), |f| f.template(sel, effective))?
+                    self.with_frame(run, None, Some(("Map", map_ctx)), |f| {
+                        f.template(sel, effective)
+                    })?
                 }
                 QueryLanguage::Jsonata => {
                     let extra = [("context", json!({"Map": map_ctx}))];
@@ -1337,7 +1673,9 @@ impl Interpreter {
         let batch_input = match batcher.get("BatchInput") {
             None => None,
             Some(t) => Some(match ql {
-                QueryLanguage::JsonPath => self.with_frame(run, None, None, |f| f.template(t, effective))?,
+                QueryLanguage::JsonPath => {
+                    self.with_frame(run, None, None, |f| f.template(t, effective))?
+                }
                 QueryLanguage::Jsonata => self.jsonata_field(run, t, "BatchInput", &[], None)?,
             }),
         };
@@ -1355,7 +1693,8 @@ impl Interpreter {
         for item in items {
             let size = item.to_string().len();
             let full_items = max_items.is_some_and(|n| current.len() as u64 >= n);
-            let full_bytes = max_bytes.is_some_and(|n| !current.is_empty() && (bytes + size) as u64 > n);
+            let full_bytes =
+                max_bytes.is_some_and(|n| !current.is_empty() && (bytes + size) as u64 > n);
             if full_items || full_bytes {
                 batches.push(wrap(std::mem::take(&mut current)));
                 bytes = 0;
@@ -1370,14 +1709,21 @@ impl Interpreter {
     }
 
     fn start_child(&mut self, child: RunId) -> Result<(), InterpError> {
-        let Some(c) = self.state.runs.get(child) else { return Ok(()) };
+        let Some(c) = self.state.runs.get(child) else {
+            return Ok(());
+        };
         if c.status != RunStatus::Pending {
             return Ok(());
         }
-        let Some(parent) = c.parent else { return Ok(()) };
+        let Some(parent) = c.parent else {
+            return Ok(());
+        };
         let index = c.index;
         let def = Arc::clone(&self.definition);
-        let parent_name = self.active(parent).map(|a| a.name.clone()).unwrap_or_default();
+        let parent_name = self
+            .active(parent)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
         let parent_state = self.state_of(&def, parent, &parent_name)?;
         let input = match &self.active(parent).map(|a| &a.phase) {
             Some(Phase::Children(ch)) => ch.inputs.get(index).cloned().unwrap_or(Value::Null),
@@ -1388,19 +1734,32 @@ impl Interpreter {
             self.record(
                 Some(child),
                 "MapIterationStarted",
-                Some(("mapIterationStartedEventDetails", json!({"index": index, "name": parent_name}))),
+                Some((
+                    "mapIterationStartedEventDetails",
+                    json!({"index": index, "name": parent_name}),
+                )),
             );
         }
         let machine = Self::machine(&def, &self.state.runs[child].machine)
             .ok_or_else(|| InterpError::MissingState(parent_name.clone()))?;
         let start_at = machine.start_at.clone();
-        self.state.jobs.push(Job::Enter { run: child, name: start_at, input });
+        self.state.jobs.push(Job::Enter {
+            run: child,
+            name: start_at,
+            input,
+        });
         Ok(())
     }
 
     /// A run ended. The top-level run ends the execution; a child reports to its parent.
-    fn finish_run(&mut self, run: RunId, result: Result<Value, StateError>) -> Result<(), InterpError> {
-        let Some(r) = self.state.runs.get_mut(run) else { return Ok(()) };
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        result: Result<Value, StateError>,
+    ) -> Result<(), InterpError> {
+        let Some(r) = self.state.runs.get_mut(run) else {
+            return Ok(());
+        };
         if matches!(r.status, RunStatus::Aborted) {
             return Ok(());
         }
@@ -1429,8 +1788,15 @@ impl Interpreter {
                         if let Some(c) = &err.cause {
                             d.insert("cause".into(), json!(c));
                         }
-                        self.record(Some(run), "ExecutionFailed", Some(("executionFailedEventDetails", Value::Object(d))));
-                        self.finish(Outcome::Failed { error: err.error, cause: err.cause });
+                        self.record(
+                            Some(run),
+                            "ExecutionFailed",
+                            Some(("executionFailedEventDetails", Value::Object(d))),
+                        );
+                        self.finish(Outcome::Failed {
+                            error: err.error,
+                            cause: err.cause,
+                        });
                     }
                 }
                 Ok(())
@@ -1459,16 +1825,37 @@ impl Interpreter {
         result: Result<Value, StateError>,
     ) -> Result<(), InterpError> {
         let def = Arc::clone(&self.definition);
-        let parent_name = self.active(parent).map(|a| a.name.clone()).unwrap_or_default();
+        let parent_name = self
+            .active(parent)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
         let parent_state = self.state_of(&def, parent, &parent_name)?;
         let is_map = matches!(parent_state.kind, StateKind::Map(_));
         if is_map {
-            let t = if result.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
-            let k = if result.is_ok() { "mapIterationSucceededEventDetails" } else { "mapIterationFailedEventDetails" };
-            self.record(Some(child), t, Some((k, json!({"index": index, "name": parent_name}))));
+            let t = if result.is_ok() {
+                "MapIterationSucceeded"
+            } else {
+                "MapIterationFailed"
+            };
+            let k = if result.is_ok() {
+                "mapIterationSucceededEventDetails"
+            } else {
+                "mapIterationFailedEventDetails"
+            };
+            self.record(
+                Some(child),
+                t,
+                Some((k, json!({"index": index, "name": parent_name}))),
+            );
         }
         let (failed_over, next_pending, all_done) = {
-            let Some(Active { phase: Phase::Children(ch), .. }) = self.active_mut(parent) else { return Ok(()) };
+            let Some(Active {
+                phase: Phase::Children(ch),
+                ..
+            }) = self.active_mut(parent)
+            else {
+                return Ok(());
+            };
             ch.running = ch.running.saturating_sub(1);
             ch.done += 1;
             if result.is_err() {
@@ -1477,7 +1864,9 @@ impl Interpreter {
             let total = ch.runs.len();
             let tolerated = if ch.is_map {
                 let by_count = ch.tolerated_count.map(|c| ch.failed as u64 <= c);
-                let by_pct = ch.tolerated_percentage.map(|p| (ch.failed as f64) * 100.0 <= p * total as f64);
+                let by_pct = ch
+                    .tolerated_percentage
+                    .map(|p| (ch.failed as f64) * 100.0 <= p * total as f64);
                 match (by_count, by_pct) {
                     (None, None) => ch.failed == 0,
                     (a, b) => a.unwrap_or(false) || b.unwrap_or(false),
@@ -1497,7 +1886,10 @@ impl Interpreter {
         if failed_over {
             let err = match result {
                 Err(e) if !is_map || self.tolerance_set(parent) == (false, false) => e,
-                Err(_) => StateError::new(names::EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded"),
+                Err(_) => StateError::new(
+                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded",
+                ),
                 Ok(_) => return Ok(()),
             };
             self.abort_children(parent);
@@ -1514,7 +1906,10 @@ impl Interpreter {
 
     fn tolerance_set(&self, run: RunId) -> (bool, bool) {
         match self.active(run).map(|a| &a.phase) {
-            Some(Phase::Children(ch)) => (ch.tolerated_count.is_some(), ch.tolerated_percentage.is_some()),
+            Some(Phase::Children(ch)) => (
+                ch.tolerated_count.is_some(),
+                ch.tolerated_percentage.is_some(),
+            ),
             _ => (false, false),
         }
     }
@@ -1555,7 +1950,10 @@ impl Interpreter {
             _ => return,
         };
         let def = Arc::clone(&self.definition);
-        let is_map = self.active(run).and_then(|a| self.state_of(&def, run, &a.name).ok()).is_some_and(|s| matches!(s.kind, StateKind::Map(_)));
+        let is_map = self
+            .active(run)
+            .and_then(|a| self.state_of(&def, run, &a.name).ok())
+            .is_some_and(|s| matches!(s.kind, StateKind::Map(_)));
         let parent_name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
         for id in ids {
             let status = self.state.runs.get(id).map(|r| r.status.clone());
@@ -1567,7 +1965,10 @@ impl Interpreter {
                         self.record(
                             Some(id),
                             "MapIterationAborted",
-                            Some(("mapIterationAbortedEventDetails", json!({"index": index, "name": parent_name}))),
+                            Some((
+                                "mapIterationAbortedEventDetails",
+                                json!({"index": index, "name": parent_name}),
+                            )),
                         );
                     }
                 }
@@ -1584,15 +1985,21 @@ impl Interpreter {
     /// Aborts a run in its current state: cancels what it waits for, records `…StateAborted`.
     fn abort_run(&mut self, run: RunId) {
         let def = Arc::clone(&self.definition);
-        let Some(active) = self.active(run).cloned() else { return };
+        let Some(active) = self.active(run).cloned() else {
+            return;
+        };
         match &active.phase {
             Phase::Task { task_id, .. } => {
                 self.state.tasks.remove(task_id);
-                self.state.commands.push(Command::CancelTask { task_id: task_id.clone() });
+                self.state.commands.push(Command::CancelTask {
+                    task_id: task_id.clone(),
+                });
             }
             Phase::Wait { timer_id, .. } | Phase::Backoff { timer_id } => {
                 self.state.timers.remove(timer_id);
-                self.state.commands.push(Command::CancelTimer { timer_id: timer_id.clone() });
+                self.state.commands.push(Command::CancelTimer {
+                    timer_id: timer_id.clone(),
+                });
             }
             Phase::Children(_) => self.abort_children(run),
             Phase::Running => {}
@@ -1608,11 +2015,21 @@ impl Interpreter {
     // ----- errors -----
 
     /// A state failed: record the Parallel/Map failure, then retry, catch or fail the run.
-    fn state_failed(&mut self, run: RunId, state: &State, err: StateError) -> Result<(), InterpError> {
+    fn state_failed(
+        &mut self,
+        run: RunId,
+        state: &State,
+        err: StateError,
+    ) -> Result<(), InterpError> {
         self.handle_error(run, state, err)
     }
 
-    fn handle_error(&mut self, run: RunId, state: &State, err: StateError) -> Result<(), InterpError> {
+    fn handle_error(
+        &mut self,
+        run: RunId,
+        state: &State,
+        err: StateError,
+    ) -> Result<(), InterpError> {
         self.handle_error_of(run, state, err, false)
     }
 
@@ -1628,7 +2045,11 @@ impl Interpreter {
         let mut children_failed = children_failed;
         if let Some(location) = err.location.take() {
             let d = json!({"error": err.error, "cause": err.cause, "location": location, "state": self.active(run).map(|a| a.name.clone())});
-            self.record(Some(run), "EvaluationFailed", Some(("evaluationFailedEventDetails", d)));
+            self.record(
+                Some(run),
+                "EvaluationFailed",
+                Some(("evaluationFailedEventDetails", d)),
+            );
             children_failed |= matches!(state.kind, StateKind::Map(_) | StateKind::Parallel(_));
         }
         if err.is_terminal() {
@@ -1639,8 +2060,15 @@ impl Interpreter {
         }
         // Retry.
         let retriers = state.retry();
-        if let Some((i, r)) = retriers.iter().enumerate().find(|(_, r)| err.matches(&r.error_equals)) {
-            let done = self.active(run).and_then(|a| a.retries.get(i).copied()).unwrap_or(0);
+        if let Some((i, r)) = retriers
+            .iter()
+            .enumerate()
+            .find(|(_, r)| err.matches(&r.error_equals))
+        {
+            let done = self
+                .active(run)
+                .and_then(|a| a.retries.get(i).copied())
+                .unwrap_or(0);
             let max = r.max_attempts.unwrap_or(3);
             if u64::from(done) < max {
                 let interval = r.interval_seconds.unwrap_or(1) as f64;
@@ -1667,9 +2095,17 @@ impl Interpreter {
             }
         }
         if children_failed {
-            if is_distributed(state) && self.active(run).is_some_and(|a| matches!(a.phase, Phase::Children(_))) {
+            if is_distributed(state)
+                && self
+                    .active(run)
+                    .is_some_and(|a| matches!(a.phase, Phase::Children(_)))
+            {
                 let d = json!({"error": err.error, "cause": err.cause});
-                self.record(Some(run), "MapRunFailed", Some(("mapRunFailedEventDetails", d)));
+                self.record(
+                    Some(run),
+                    "MapRunFailed",
+                    Some(("mapRunFailedEventDetails", d)),
+                );
             }
             self.record_state(run, state, "StateFailed", None);
         }
@@ -1680,13 +2116,17 @@ impl Interpreter {
             let error_output = err.output();
             let caught = match ql {
                 QueryLanguage::JsonPath => {
-                    let assigned = self.assign_values(run, ql, c.assign.as_ref(), &error_output, &[]);
-                    let output = self.with_frame(run, None, None, |f| f.result_path(c.result_path.as_ref(), &raw, error_output.clone()));
+                    let assigned =
+                        self.assign_values(run, ql, c.assign.as_ref(), &error_output, &[]);
+                    let output = self.with_frame(run, None, None, |f| {
+                        f.result_path(c.result_path.as_ref(), &raw, error_output.clone())
+                    });
                     assigned.and_then(|a| output.map(|o| (o, a)))
                 }
                 QueryLanguage::Jsonata => {
                     let extra = [("errorOutput", error_output.clone())];
-                    let assigned = self.assign_values(run, ql, c.assign.as_ref(), &error_output, &extra);
+                    let assigned =
+                        self.assign_values(run, ql, c.assign.as_ref(), &error_output, &extra);
                     let output = match &c.output {
                         Some(o) => self.jsonata_field(run, o, "Output", &extra, None),
                         None => Ok(error_output.clone()),
@@ -1695,7 +2135,9 @@ impl Interpreter {
                 }
             };
             return match caught {
-                Ok((output, assigned)) => self.complete(run, state, output, assigned, Some(&c.next)),
+                Ok((output, assigned)) => {
+                    self.complete(run, state, output, assigned, Some(&c.next))
+                }
                 Err(e) => self.finish_run(run, Err(e)),
             };
         }
@@ -1709,20 +2151,29 @@ impl Interpreter {
                 self.record(
                     None,
                     "ExecutionTimedOut",
-                    Some(("executionTimedOutEventDetails", json!({"error": names::TIMEOUT, "cause": "The execution timed out."}))),
+                    Some((
+                        "executionTimedOutEventDetails",
+                        json!({"error": names::TIMEOUT, "cause": "The execution timed out."}),
+                    )),
                 );
                 self.finish(Outcome::TimedOut);
             }
             return Ok(());
         }
-        let Some(run) = self.state.timers.remove(timer_id) else { return Ok(()) };
-        let Some(active) = self.active(run).cloned() else { return Ok(()) };
+        let Some(run) = self.state.timers.remove(timer_id) else {
+            return Ok(());
+        };
+        let Some(active) = self.active(run).cloned() else {
+            return Ok(());
+        };
         let def = Arc::clone(&self.definition);
         let state = self.state_of(&def, run, &active.name)?;
         match active.phase {
-            Phase::Wait { timer_id: t, output, assigned } if t == timer_id => {
-                self.complete(run, state, output, assigned, None)
-            }
+            Phase::Wait {
+                timer_id: t,
+                output,
+                assigned,
+            } if t == timer_id => self.complete(run, state, output, assigned, None),
             Phase::Backoff { timer_id: t } if t == timer_id => {
                 if let Some(a) = self.active_mut(run) {
                     a.phase = Phase::Running;
@@ -1755,7 +2206,11 @@ impl Interpreter {
         if let Some(c) = &cause {
             d.insert("cause".into(), json!(c));
         }
-        self.record(None, "ExecutionAborted", Some(("executionAbortedEventDetails", Value::Object(d))));
+        self.record(
+            None,
+            "ExecutionAborted",
+            Some(("executionAbortedEventDetails", Value::Object(d))),
+        );
         self.finish(Outcome::Aborted { error, cause });
     }
 }
@@ -1763,12 +2218,13 @@ impl Interpreter {
 /// Whether a Map state runs its items as child executions (`ProcessorConfig.Mode`).
 fn is_distributed(state: &State) -> bool {
     match &state.kind {
-        StateKind::Map(m) => m
-            .processor_config
-            .as_ref()
-            .and_then(|c| c.get("Mode"))
-            .and_then(Value::as_str)
-            == Some("DISTRIBUTED"),
+        StateKind::Map(m) => {
+            m.processor_config
+                .as_ref()
+                .and_then(|c| c.get("Mode"))
+                .and_then(Value::as_str)
+                == Some("DISTRIBUTED")
+        }
         _ => false,
     }
 }
@@ -1825,7 +2281,10 @@ pub fn classify_resource(resource: &str) -> (ResourceKind, String, String) {
     if resource.contains(":activity:") {
         return (ResourceKind::Activity, String::new(), String::new());
     }
-    if resource.starts_with("arn:") && resource.contains(":lambda:") && resource.contains(":function:") {
+    if resource.starts_with("arn:")
+        && resource.contains(":lambda:")
+        && resource.contains(":function:")
+    {
         return (ResourceKind::LambdaFunction, String::new(), String::new());
     }
     if resource.starts_with("arn:") && resource.contains(":states:::") {
@@ -1849,5 +2308,7 @@ fn region_of(arn: &str) -> String {
 
 /// Parses an RFC 3339 timestamp (with an offset) into milliseconds.
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }

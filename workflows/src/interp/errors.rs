@@ -18,7 +18,11 @@ pub struct StateError {
 impl StateError {
     /// An error with a name and a cause.
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        StateError { error: Some(error.into()), cause: Some(cause.into()), location: None }
+        StateError {
+            error: Some(error.into()),
+            cause: Some(cause.into()),
+            location: None,
+        }
     }
 
     /// The same error, reported as a failed evaluation of `field`.
@@ -53,7 +57,9 @@ impl StateError {
         let name = self.name();
         error_equals.iter().any(|e| match e.as_str() {
             names::ALL => !is_terminal(name),
-            names::TASK_FAILED => name == names::TASK_FAILED || (!is_terminal(name) && name != names::TIMEOUT),
+            names::TASK_FAILED => {
+                name == names::TASK_FAILED || (!is_terminal(name) && name != names::TIMEOUT)
+            }
             other => other == name,
         })
     }

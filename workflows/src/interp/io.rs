@@ -54,7 +54,9 @@ impl Frame<'_> {
         let mut random = |low: i64, high: i64, seed: Option<i64>| match seed {
             // `[low, high)`, as States.MathRandom draws.
             Some(seed) => seeded_range(seed, low, high.saturating_sub(1).max(low)),
-            None => rng.borrow_mut().range_inclusive(low, high.saturating_sub(1).max(low)),
+            None => rng
+                .borrow_mut()
+                .range_inclusive(low, high.saturating_sub(1).max(low)),
         };
         let out = {
             let mut env = Env {
@@ -78,7 +80,11 @@ impl Frame<'_> {
     }
 
     /// `InputPath`: the effective input.
-    pub(super) fn input_path(&mut self, field: Option<&NullablePath>, input: &Value) -> Result<Value, StateError> {
+    pub(super) fn input_path(
+        &mut self,
+        field: Option<&NullablePath>,
+        input: &Value,
+    ) -> Result<Value, StateError> {
         match field {
             None => Ok(input.clone()),
             Some(NullablePath::Null) => Ok(Value::Object(Map::new())),
@@ -87,12 +93,20 @@ impl Frame<'_> {
     }
 
     /// `OutputPath`: the state output.
-    pub(super) fn output_path(&mut self, field: Option<&NullablePath>, output: &Value) -> Result<Value, StateError> {
+    pub(super) fn output_path(
+        &mut self,
+        field: Option<&NullablePath>,
+        output: &Value,
+    ) -> Result<Value, StateError> {
         self.input_path(field, output)
     }
 
     /// A `Parameters`, `ResultSelector`, `ItemSelector` or `Assign` template against `input`.
-    pub(super) fn template(&mut self, template: &Value, input: &Value) -> Result<Value, StateError> {
+    pub(super) fn template(
+        &mut self,
+        template: &Value,
+        input: &Value,
+    ) -> Result<Value, StateError> {
         let state_name = self.state_name.to_string();
         let entered_id = self.entered_id;
         let result = self.with_env(input, |env| crate::template::evaluate(template, env));
@@ -119,9 +133,9 @@ impl Frame<'_> {
             Some(NullablePath::Path(p)) => {
                 let parsed = JsonPath::parse(p).map_err(|e| self.runtime(e.aws_cause()))?;
                 let mut target = input.clone();
-                parsed.set(&mut target, result).map_err(|e| {
-                    self.error(names::RESULT_PATH_MATCH_FAILURE, e.aws_cause())
-                })?;
+                parsed
+                    .set(&mut target, result)
+                    .map_err(|e| self.error(names::RESULT_PATH_MATCH_FAILURE, e.aws_cause()))?;
                 Ok(target)
             }
         }
@@ -130,5 +144,8 @@ impl Frame<'_> {
 
 /// A variable by name, innermost scope first.
 pub(super) fn lookup_var(vars: &[(String, Value)], name: &str) -> Option<Value> {
-    vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    vars.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
 }

@@ -115,7 +115,9 @@ pub(crate) fn evaluate(expr: &str, env: &mut JsonataEnv<'_>) -> Result<Option<Va
     *env.rng = *rng.borrow();
     match result {
         Ok(v) if v.is_undefined() => Ok(None),
-        Ok(v) => serde_json::to_value(&v).map(Some).map_err(|e| e.to_string()),
+        Ok(v) => serde_json::to_value(&v)
+            .map(Some)
+            .map_err(|e| e.to_string()),
         Err(e) => Err(reference_message(e.message())),
     }
 }
@@ -135,8 +137,12 @@ fn register(
     rng: &Rc<RefCell<SplitMix64>>,
 ) -> Result<(), EvaluatorError> {
     let stamp = format_time(now);
-    ev.register_fn_override("now", move |_args: &[JValue]| Ok(JValue::from(stamp.clone())))?;
-    ev.register_fn_override("millis", move |_args: &[JValue]| Ok(JValue::Number(now as f64)))?;
+    ev.register_fn_override("now", move |_args: &[JValue]| {
+        Ok(JValue::from(stamp.clone()))
+    })?;
+    ev.register_fn_override("millis", move |_args: &[JValue]| {
+        Ok(JValue::Number(now as f64))
+    })?;
     let r = Rc::clone(rng);
     ev.register_fn_override("random", move |args: &[JValue]| {
         let value = match args.first().and_then(number_of) {
@@ -146,10 +152,14 @@ fn register(
         Ok(JValue::Number(value))
     })?;
     let r = Rc::clone(rng);
-    ev.register_fn("uuid", move |_args: &[JValue]| Ok(JValue::from(r.borrow_mut().uuid_v4())))?;
+    ev.register_fn("uuid", move |_args: &[JValue]| {
+        Ok(JValue::from(r.borrow_mut().uuid_v4()))
+    })?;
     ev.register_fn("parse", |args: &[JValue]| {
         let text = args.first().and_then(string_of).ok_or_else(|| {
-            EvaluatorError::TypeError("T0410: Argument 1 of function \"parse\" does not match function signature".into())
+            EvaluatorError::TypeError(
+                "T0410: Argument 1 of function \"parse\" does not match function signature".into(),
+            )
         })?;
         let v: Value = serde_json::from_str(&text).map_err(|e| {
             EvaluatorError::EvaluationError(format!("D3140: Malformed JSON string: {e}"))
@@ -160,12 +170,20 @@ fn register(
         let items = args.first().map(to_json).unwrap_or(Value::Null);
         let size = args.get(1).and_then(number_of).unwrap_or(0.0);
         let Value::Array(items) = items else {
-            return Err(EvaluatorError::TypeError("T0410: Argument 1 of function \"partition\" does not match function signature".into()));
+            return Err(EvaluatorError::TypeError(
+                "T0410: Argument 1 of function \"partition\" does not match function signature"
+                    .into(),
+            ));
         };
         if size < 1.0 || size.fract() != 0.0 {
-            return Err(EvaluatorError::EvaluationError("The chunk size must be a positive integer".into()));
+            return Err(EvaluatorError::EvaluationError(
+                "The chunk size must be a positive integer".into(),
+            ));
         }
-        let chunks: Vec<Value> = items.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect();
+        let chunks: Vec<Value> = items
+            .chunks(size as usize)
+            .map(|c| Value::Array(c.to_vec()))
+            .collect();
         Ok(JValue::from(Value::Array(chunks)))
     })?;
     ev.register_fn("range", |args: &[JValue]| {
@@ -173,15 +191,19 @@ fn register(
         let end = args.get(1).and_then(number_of).unwrap_or(0.0);
         let step = args.get(2).and_then(number_of).unwrap_or(1.0);
         if step == 0.0 {
-            return Err(EvaluatorError::EvaluationError("The step must not be zero".into()));
+            return Err(EvaluatorError::EvaluationError(
+                "The step must not be zero".into(),
+            ));
         }
         let mut out = Vec::new();
         let mut x = start;
         while (step > 0.0 && x <= end) || (step < 0.0 && x >= end) {
-            out.push(Value::from(json_number(x)));
+            out.push(json_number(x));
             x += step;
             if out.len() > 1000 {
-                return Err(EvaluatorError::EvaluationError("The range has more than 1000 items".into()));
+                return Err(EvaluatorError::EvaluationError(
+                    "The range has more than 1000 items".into(),
+                ));
             }
         }
         // A sequence, like JSONata's own `[a..b]`: one item stands for itself.
@@ -194,14 +216,17 @@ fn register(
             Value::String(s) => s,
             other => other.to_string(),
         };
-        hash_hex(&text, &algorithm).map(JValue::from).map_err(EvaluatorError::EvaluationError)
+        hash_hex(&text, &algorithm)
+            .map(JValue::from)
+            .map_err(EvaluatorError::EvaluationError)
     })?;
     Ok(())
 }
 
 /// `$hash(text, algorithm)`: the hex digest, computed by `States.Hash` so both languages agree.
 fn hash_hex(text: &str, algorithm: &str) -> Result<String, String> {
-    let call = crate::intrinsics::parse("States.Hash($.data, $.algorithm)").map_err(|e| e.to_string())?;
+    let call =
+        crate::intrinsics::parse("States.Hash($.data, $.algorithm)").map_err(|e| e.to_string())?;
     let input = serde_json::json!({"data": text, "algorithm": algorithm});
     let context = Value::Null;
     let no_vars = |_: &str| None;
@@ -279,8 +304,17 @@ mod tests {
 
     #[test]
     fn step_functions_functions() {
-        assert_eq!(run("$partition([1,2,3], 2)", json!({}), &[]), Ok(Some(json!([[1, 2], [3]]))));
-        assert_eq!(run("$range(0, 6, 2)", json!({}), &[]), Ok(Some(json!([0, 2, 4, 6]))));
-        assert_eq!(run("$parse('{\"a\":1}')", json!({}), &[]), Ok(Some(json!({"a": 1}))));
+        assert_eq!(
+            run("$partition([1,2,3], 2)", json!({}), &[]),
+            Ok(Some(json!([[1, 2], [3]])))
+        );
+        assert_eq!(
+            run("$range(0, 6, 2)", json!({}), &[]),
+            Ok(Some(json!([0, 2, 4, 6])))
+        );
+        assert_eq!(
+            run("$parse('{\"a\":1}')", json!({}), &[]),
+            Ok(Some(json!({"a": 1})))
+        );
     }
 }

@@ -34,7 +34,11 @@ impl SplitMix64 {
 
     /// An integer uniformly drawn from `[low, high]` (bounds in either order).
     pub fn range_inclusive(&mut self, low: i64, high: i64) -> i64 {
-        let (lo, hi) = if low <= high { (low, high) } else { (high, low) };
+        let (lo, hi) = if low <= high {
+            (low, high)
+        } else {
+            (high, low)
+        };
         let span = (hi as i128 - lo as i128 + 1) as u128;
         let draw = (self.next_u64() as u128) % span;
         (lo as i128 + draw as i128) as i64
