@@ -419,7 +419,7 @@ impl Checker {
     fn choice(&mut self, choice: &Choice, loc: &Location, lang: QueryLanguage) {
         for (i, rule) in choice.choices.iter().enumerate() {
             let rloc = loc.key("Choices").index(i);
-            self.condition(&rule.condition, &rloc, lang);
+            self.condition(&rule.condition, &rloc);
             if let Some(v) = &rule.assign {
                 self.payload(v, &rloc.key("Assign"), lang);
             }
@@ -429,7 +429,7 @@ impl Checker {
         }
     }
 
-    fn condition(&mut self, condition: &Condition, loc: &Location, lang: QueryLanguage) {
+    fn condition(&mut self, condition: &Condition, loc: &Location) {
         match condition {
             Condition::Jsonata(Value::String(s)) => {
                 if parse_is_expr(s) {
@@ -449,10 +449,10 @@ impl Checker {
                     "Or"
                 };
                 for (i, rule) in rules.iter().enumerate() {
-                    self.condition(rule, &loc.key(key).index(i), lang);
+                    self.condition(rule, &loc.key(key).index(i));
                 }
             }
-            Condition::Not(rule) => self.condition(rule, &loc.key("Not"), lang),
+            Condition::Not(rule) => self.condition(rule, &loc.key("Not")),
             Condition::Compare(c) => {
                 if let Err(e) = syntax::check_path(&c.variable, PathRules::REFERENCE) {
                     self.error(&loc.key("Variable"), e);
@@ -561,10 +561,7 @@ impl Checker {
                 && !base.is_empty()
                 && obj.contains_key(base)
             {
-                self.error(
-                    loc,
-                    format!("\"{base}\" and \"{key}\" cannot both be set"),
-                );
+                self.error(loc, format!("\"{base}\" and \"{key}\" cannot both be set"));
             }
             if let (Some(Value::String(p)), Some(_)) = (obj.get(key), key.strip_suffix("Path"))
                 && let Err(e) = syntax::check_path(p, PathRules::REFERENCE)
@@ -600,7 +597,10 @@ impl Checker {
             let eloc = loc.index(i).key("ErrorEquals");
             if names.iter().any(|n| n == "States.ALL") {
                 if names.len() > 1 {
-                    self.error(&eloc, "\"States.ALL\" must be the only error name in its list");
+                    self.error(
+                        &eloc,
+                        "\"States.ALL\" must be the only error name in its list",
+                    );
                 }
                 if i + 1 != lists.len() {
                     self.error(
@@ -679,5 +679,321 @@ impl Diagnostics {
     /// Only the diagnostics of one severity.
     pub fn of(&self, severity: Severity) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(move |d| d.severity == severity)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-state definition around `state` (named `S`), so cases stay short.
+    fn one(state: &str) -> String {
+        format!(r#"{{"StartAt":"S","States":{{"S":{state}}}}}"#)
+    }
+
+    fn shown(text: &str, severity: Severity) -> Vec<String> {
+        validate(text)
+            .of(severity)
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// `(rule, definition, expected error or "" for none)`.
+    fn error_cases() -> Vec<(&'static str, String, &'static str)> {
+        vec![
+            (
+                "a Choice target must exist",
+                r#"{"StartAt":"Route","States":{"Route":{"Type":"Choice","Choices":[
+                    {"Variable":"$.x","BooleanEquals":true,"Next":"Missing"}],"Default":"Done"},
+                    "Done":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                r#"States.Route.Choices[0].Next: no state named "Missing""#,
+            ),
+            (
+                "StartAt must exist",
+                r#"{"StartAt":"Nope","States":{"S":{"Type":"Succeed"}}}"#.to_owned(),
+                r#"StartAt: no state named "Nope""#,
+            ),
+            (
+                "a Catch target must exist",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+                        "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Gone"}]}"#,
+                ),
+                r#"States.S.Catch[0].Next: no state named "Gone""#,
+            ),
+            (
+                "a branch cannot leave its scope",
+                r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"After","Branches":[
+                    {"StartAt":"B","States":{"B":{"Type":"Pass","Next":"After"}}}]},
+                    "After":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                r#"States.P.Branches[0].States.B.Next: no state named "After""#,
+            ),
+            (
+                "every state is reachable",
+                r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"},"B":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                r#"States.B: state is not reachable from "A""#,
+            ),
+            (
+                "a machine needs a terminal state",
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+                    "B":{"Type":"Pass","Next":"A"}}}"#
+                    .to_owned(),
+                "States: no terminal state",
+            ),
+            (
+                "state names are unique across nested machines",
+                r#"{"StartAt":"M","States":{"M":{"Type":"Map","Next":"X","ItemProcessor":{
+                    "StartAt":"X","States":{"X":{"Type":"Succeed"}}}},"X":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                r#"States.X: state name "X" is already used at States.M.ItemProcessor.States.X"#,
+            ),
+            (
+                "a Choice without Default is fine",
+                r#"{"StartAt":"R","States":{"R":{"Type":"Choice","Choices":[
+                    {"Variable":"$.x","IsPresent":true,"Next":"D"}]},"D":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                "",
+            ),
+            (
+                "InputPath must be a path",
+                one(r#"{"Type":"Pass","InputPath":"bug$.x","End":true}"#),
+                r#"States.S.InputPath: "bug$.x" is not a path"#,
+            ),
+            (
+                "ResultPath must be a reference path",
+                one(r#"{"Type":"Pass","ResultPath":"$.a[*]","End":true}"#),
+                "States.S.ResultPath: \"$.a[*]\" is not a reference path",
+            ),
+            (
+                "ResultPath cannot name a variable",
+                one(r#"{"Type":"Pass","ResultPath":"$v","End":true}"#),
+                "cannot refer to a variable here",
+            ),
+            (
+                "Variable must be a reference path",
+                r#"{"StartAt":"R","States":{"R":{"Type":"Choice","Choices":[
+                    {"Variable":"States.ArrayLength($.a)","NumericEquals":1,"Next":"D"}]},
+                    "D":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                "States.R.Choices[0].Variable:",
+            ),
+            (
+                "a Path operand must be a reference path",
+                r#"{"StartAt":"R","States":{"R":{"Type":"Choice","Choices":[{"Not":
+                    {"Variable":"$.a","StringEqualsPath":"$..b"},"Next":"D"}]},
+                    "D":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                "States.R.Choices[0].Not.StringEqualsPath:",
+            ),
+            (
+                "a .$ field holds a path or an intrinsic call",
+                one(r#"{"Type":"Pass","Parameters":{"a":{"b.$":"ipsum"}},"End":true}"#),
+                "States.S.Parameters.a.b.$: \"ipsum\" is neither a path",
+            ),
+            (
+                "intrinsic calls are checked",
+                one(r#"{"Type":"Pass","Parameters":{"n.$":"States.MathAdd(1,'-1')"},"End":true}"#),
+                "argument 2 of States.MathAdd must be a number",
+            ),
+            (
+                "a field cannot be given with and without .$",
+                one(r#"{"Type":"Pass","Parameters":{"a":1,"a.$":"$.a"},"End":true}"#),
+                "States.S.Parameters.a.$: \"a\" is also given without \".$\"",
+            ),
+            (
+                "ErrorPath may be an intrinsic call",
+                one(r#"{"Type":"Fail","ErrorPath":"States.Format('{}', $.e)","CausePath":"$.c"}"#),
+                "",
+            ),
+            (
+                "TimeoutSecondsPath must be a reference path",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+                        "TimeoutSecondsPath":"$.t[*]","End":true}"#,
+                ),
+                "States.S.TimeoutSecondsPath:",
+            ),
+            (
+                "States.ALL must be alone",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+                        "Retry":[{"ErrorEquals":["States.ALL","X"]}]}"#,
+                ),
+                "States.S.Retry[0].ErrorEquals: \"States.ALL\" must be the only error name",
+            ),
+            (
+                "States.ALL must be last",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+                        "Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}]}"#,
+                ),
+                "States.S.Retry[0].ErrorEquals: the retrier with \"States.ALL\" must be the last",
+            ),
+            (
+                "HeartbeatSeconds must be below TimeoutSeconds",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+                        "TimeoutSeconds":10,"HeartbeatSeconds":10,"End":true}"#,
+                ),
+                "States.S.HeartbeatSeconds: must be below TimeoutSeconds (10), not 10",
+            ),
+            (
+                "a JSONata expression must be complete",
+                one(r#"{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% 1 %","End":true}"#),
+                "States.S.Output: incomplete JSONata expression",
+            ),
+            (
+                "a JSONata expression must parse",
+                one(
+                    r#"{"Type":"Pass","QueryLanguage":"JSONata","Output":{"a":["{% 1 + %}"]},"End":true}"#,
+                ),
+                "States.S.Output.a[0]: invalid JSONata expression",
+            ),
+            (
+                ".$ fields are refused in JSONata states",
+                one(
+                    r#"{"Type":"Pass","QueryLanguage":"JSONata","Output":{"a.$":"$.a"},"End":true}"#,
+                ),
+                "States.S.Output.a.$: fields ending in \".$\" are JSONPath",
+            ),
+            (
+                "a JSONata expression is refused in a JSONPath state",
+                one(r#"{"Type":"Wait","Seconds":"{% 3 %}","End":true}"#),
+                "States.S.Seconds: a JSONata expression is only valid in JSONata states",
+            ),
+            (
+                "a JSONata Condition must be an expression",
+                r#"{"QueryLanguage":"JSONata","StartAt":"R","States":{"R":{"Type":"Choice",
+                    "Choices":[{"Condition":"true","Next":"D"}]},"D":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                "States.R.Choices[0].Condition: \"true\" is not a JSONata expression",
+            ),
+            (
+                "JSONata expressions are fine in JSONata states",
+                r#"{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task",
+                    "Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":"{% $t %}",
+                    "Arguments":{"p":"{% $states.input.a & 'x' %}"},"Next":"R"},
+                    "R":{"Type":"Choice","Choices":[{"Condition":"{% $x > 1 %}","Next":"D"}],
+                    "Default":"D"},"D":{"Type":"Succeed"}}}"#
+                    .to_owned(),
+                "",
+            ),
+            (
+                "a Wait Timestamp is RFC 3339",
+                one(r#"{"Type":"Wait","Timestamp":"2024-01-01 10:00","End":true}"#),
+                "States.S.Timestamp:",
+            ),
+            (
+                "a placeholder must be closed",
+                one(r#"{"Type":"Task","Resource":"${FnArn","End":true}"#),
+                "States.S.Resource: unclosed definition substitution",
+            ),
+            (
+                "placeholders stand for strings",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:${AWS::Partition}:states:::lambda:invoke",
+                        "Parameters":{"FunctionName":"${Fn}","k.$":"$.${Key}"},"End":true}"#,
+                ),
+                "",
+            ),
+            (
+                "a Lambda alias is checked",
+                one(r#"{"Type":"Task","Resource":"arn:aws:lambda:r:1:function:f:a*b","End":true}"#),
+                "has an invalid version or alias",
+            ),
+            (
+                "Credentials is an object",
+                one(
+                    r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+                        "Credentials":"role","End":true}"#,
+                ),
+                "States.S.Credentials: must be an object",
+            ),
+            (
+                "X and XPath exclude each other in an ItemReader",
+                one(
+                    r#"{"Type":"Map","End":true,"ItemReader":{"Resource":"arn:aws:states:::s3:getObject",
+                        "ReaderConfig":{"MaxItems":1,"MaxItemsPath":"$.n"}},
+                        "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Succeed"}}}}"#,
+                ),
+                "States.S.ItemReader.ReaderConfig: \"MaxItems\" and \"MaxItemsPath\"",
+            ),
+        ]
+    }
+
+    #[test]
+    fn rules() {
+        for (rule, text, expected) in error_cases() {
+            let errors = shown(&text, Severity::Error);
+            if expected.is_empty() {
+                assert!(errors.is_empty(), "{rule}: unexpected {errors:#?}");
+            } else {
+                assert!(
+                    errors.iter().any(|e| e.contains(expected)),
+                    "{rule}: expected {expected:?} in {errors:#?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn policy_wants_timeouts_on_waits() {
+        let activity = one(
+            r#"{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:triage",
+                "End":true}"#,
+        );
+        assert_eq!(
+            shown(&activity, Severity::Policy),
+            vec![
+                "States.S: an activity task needs TimeoutSeconds (or TimeoutSecondsPath)",
+                "States.S: an activity task needs HeartbeatSeconds below its TimeoutSeconds",
+            ]
+        );
+        assert!(shown(&activity, Severity::Error).is_empty());
+        let placeholder = one(r#"{"Type":"Task","Resource":"${TriageActivityArn}","End":true}"#);
+        assert_eq!(shown(&placeholder, Severity::Policy).len(), 2);
+        let token = one(
+            r#"{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "TimeoutSeconds":3600,"End":true}"#,
+        );
+        assert_eq!(
+            shown(&token, Severity::Policy),
+            vec![
+                "States.S: a .waitForTaskToken task needs HeartbeatSeconds below its TimeoutSeconds"
+            ]
+        );
+        let fine = one(
+            r#"{"Type":"Task","Resource":"${TriageActivity}","TimeoutSeconds":60,
+                "HeartbeatSeconds":10,"End":true}"#,
+        );
+        assert!(validate(&fine).is_empty());
+    }
+
+    #[test]
+    fn reserved_error_names_are_policy() {
+        let text = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
+            "Resource":"arn:aws:states:::lambda:invoke","Next":"F",
+            "Catch":[{"ErrorEquals":["States.Timeout","States.Timout"],"Next":"F"}]},
+            "F":{"Type":"Fail","Error":"States.Custom"}}}"#;
+        assert!(shown(text, Severity::Error).is_empty());
+        assert_eq!(
+            shown(text, Severity::Policy),
+            vec![
+                "States.T.Catch[0].ErrorEquals[1]: \"States.Timout\" is not an error name of Step \
+                 Functions: names starting with \"States.\" are reserved",
+                "States.F.Error: \"States.Custom\" is not an error name of Step Functions: names \
+                 starting with \"States.\" are reserved",
+            ]
+        );
+    }
+
+    #[test]
+    fn validate_reports_parse_errors() {
+        let d = validate("{not json");
+        assert!(d.has_errors());
+        assert_eq!(d.len(), 1);
     }
 }

@@ -132,7 +132,8 @@ impl Lexer<'_> {
             } else {
                 self.eat_digits();
             }
-            if self.s.get(self.i) == Some(&b'.') && self.s.get(self.i + 1).is_some_and(u8::is_ascii_digit)
+            if self.s.get(self.i) == Some(&b'.')
+                && self.s.get(self.i + 1).is_some_and(u8::is_ascii_digit)
             {
                 self.i += 1;
                 self.eat_digits();
@@ -227,7 +228,10 @@ impl Parser<'_> {
 
     fn expect(&mut self, op: &'static str, prefix: bool) -> Result<(), String> {
         if self.token != Token::Op(op) {
-            return Err(format!("expected \"{op}\", found {}", self.token.describe()));
+            return Err(format!(
+                "expected \"{op}\", found {}",
+                self.token.describe()
+            ));
         }
         self.advance(prefix)
     }

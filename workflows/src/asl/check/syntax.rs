@@ -70,7 +70,9 @@ pub(crate) fn check_path(path: &str, rules: PathRules) -> Result<(), String> {
     let path = substitute_placeholders(path)?;
     let b = path.as_bytes();
     if b.first() != Some(&b'$') {
-        return Err(format!("\"{path}\" is not a path: it must start with \"$\""));
+        return Err(format!(
+            "\"{path}\" is not a path: it must start with \"$\""
+        ));
     }
     let mut i = 1;
     if b.get(1) == Some(&b'$') {
@@ -80,11 +82,17 @@ pub(crate) fn check_path(path: &str, rules: PathRules) -> Result<(), String> {
             ));
         }
         i = 2;
-    } else if b.get(1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') {
+    } else if b
+        .get(1)
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+    {
         if !rules.variable {
             return Err(format!("\"{path}\" cannot refer to a variable here"));
         }
-        while b.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
             i += 1;
         }
     }
@@ -127,8 +135,8 @@ pub(crate) fn check_path(path: &str, rules: PathRules) -> Result<(), String> {
                 }
             }
             b'[' => {
-                let end = bracket_end(b, i)
-                    .ok_or_else(|| format!("\"{path}\" has an unclosed \"[\""))?;
+                let end =
+                    bracket_end(b, i).ok_or_else(|| format!("\"{path}\" has an unclosed \"[\""))?;
                 check_bracket(&path, &path[i + 1..end], rules.reference)?;
                 i = end + 1;
             }
@@ -216,7 +224,10 @@ fn check_bracket(path: &str, inner: &str, reference: bool) -> Result<(), String>
         }
         if item.contains(':') {
             let parts: Vec<&str> = item.split(':').collect();
-            if parts.len() > 3 || parts.iter().any(|p| !p.trim().is_empty() && !is_int(p.trim()))
+            if parts.len() > 3
+                || parts
+                    .iter()
+                    .any(|p| !p.trim().is_empty() && !is_int(p.trim()))
             {
                 return Err(format!("\"{path}\" has a malformed slice \"[{t}]\""));
             }
@@ -313,8 +324,16 @@ const INTRINSICS: &[(&str, &[Arg], Option<Arg>)] = &[
     ("States.Base64Encode", &[Arg::String], None),
     ("States.Base64Decode", &[Arg::String], None),
     ("States.Hash", &[Arg::Any, Arg::String], None),
-    ("States.JsonMerge", &[Arg::Any, Arg::Any, Arg::Boolean], None),
-    ("States.MathRandom", &[Arg::Number, Arg::Number], Some(Arg::Number)),
+    (
+        "States.JsonMerge",
+        &[Arg::Any, Arg::Any, Arg::Boolean],
+        None,
+    ),
+    (
+        "States.MathRandom",
+        &[Arg::Number, Arg::Number],
+        Some(Arg::Number),
+    ),
     ("States.MathAdd", &[Arg::Number, Arg::Number], None),
     ("States.StringSplit", &[Arg::String, Arg::String], None),
     ("States.UUID", &[], None),
@@ -503,9 +522,9 @@ impl Intrinsic<'_> {
                     "true" | "false" => Ok(Lit::Boolean),
                     "null" => Ok(Lit::Null),
                     _ if word.parse::<f64>().is_ok()
-                        && word
-                            .bytes()
-                            .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'.' | b'e' | b'E' | b'+')) =>
+                        && word.bytes().all(|c| {
+                            c.is_ascii_digit() || matches!(c, b'-' | b'.' | b'e' | b'E' | b'+')
+                        }) =>
                     {
                         Ok(Lit::Number)
                     }
@@ -558,8 +577,7 @@ pub(crate) fn check_resource(resource: &str) -> Result<(), String> {
         let qualifier = it.next();
         let name_ok = |s: &str| {
             !s.is_empty()
-                && s
-                    .bytes()
+                && s.bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         };
         if kind != "function" || !name_ok(name) || it.next().is_some() {
@@ -588,7 +606,12 @@ pub(crate) fn check_timestamp(s: &str) -> Result<(), String> {
             .all(|c| c.is_ascii_digit())
             .then(|| part.parse().ok())?
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return Err(bad());
     }
@@ -602,8 +625,7 @@ pub(crate) fn check_timestamp(s: &str) -> Result<(), String> {
     ) else {
         return Err(bad());
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60
-    {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
         return Err(bad());
     }
     let mut i = 19;
@@ -658,10 +680,19 @@ mod tests {
         ] {
             assert_eq!(check_path(ok, PathRules::PATH), Ok(()), "{ok}");
         }
-        for bad in ["", ".a", "..guid", "()", "$...", "bug$.a", "$.", "$.a[", "$.a[x]", "$[]"] {
+        for bad in [
+            "", ".a", "..guid", "()", "$...", "bug$.a", "$.", "$.a[", "$.a[x]", "$[]",
+        ] {
             assert!(check_path(bad, PathRules::PATH).is_err(), "{bad}");
         }
-        for bad in ["$foo", "$$.Execution", "$.a[*]", "$..a", "$.a[1:]", "$.a[?(@.x)]"] {
+        for bad in [
+            "$foo",
+            "$$.Execution",
+            "$.a[*]",
+            "$..a",
+            "$.a[1:]",
+            "$.a[?(@.x)]",
+        ] {
             assert!(check_path(bad, PathRules::RESULT).is_err(), "{bad}");
         }
         assert_eq!(check_path("$.a[0]['b']", PathRules::RESULT), Ok(()));
@@ -719,7 +750,12 @@ mod tests {
         for ok in ["2016-03-14T01:59:00Z", "2016-03-14T01:59:00.123+01:00"] {
             assert_eq!(check_timestamp(ok), Ok(()), "{ok}");
         }
-        for bad in ["2016-03-14 01:59:00Z", "2016-13-14T01:59:00Z", "yesterday", "2016-03-14T01:59:00"] {
+        for bad in [
+            "2016-03-14 01:59:00Z",
+            "2016-13-14T01:59:00Z",
+            "yesterday",
+            "2016-03-14T01:59:00",
+        ] {
             assert!(check_timestamp(bad).is_err(), "{bad}");
         }
     }
