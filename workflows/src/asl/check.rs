@@ -11,7 +11,7 @@
 //!   refused; a JSONata expression in a JSONPath state is refused.
 //! - **Errors**: `States.ALL` alone and last; `HeartbeatSeconds` below `TimeoutSeconds`.
 //! - **Resources**: ARNs are well formed; `${…}` definition substitutions are closed.
-//! - **Policy** ([`Severity::Policy`]): activity tasks and `.waitForTaskToken` tasks carry a
+//! - **Policy** ([`Severity::Policy`](super::Severity::Policy)): activity tasks and `.waitForTaskToken` tasks carry a
 //!   timeout and a heartbeat; error names under `States.` are AWS's own.
 
 mod jsonata;
@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde_json::Value;
 
-use super::diag::{Diagnostic, Diagnostics, Location, Severity};
+use super::diag::{Diagnostic, Diagnostics, Location};
 use super::model::*;
 use super::parse::parse;
 use syntax::PathRules;
@@ -181,6 +181,10 @@ impl Checker {
                             if let Err(e) = r {
                                 self.error(&loc.key(path_key), e);
                             }
+                        }
+                        // In a JSONata state, a string that looks like a broken expression.
+                        Some(Dynamic::Literal(s)) if lang == QueryLanguage::Jsonata => {
+                            self.jsonata_string(s, &loc.key(key));
                         }
                         Some(d) => self.dynamic(d, loc, key, path_key, lang),
                         None => {}
@@ -675,16 +679,10 @@ fn targets<'a>(state: &'a State, loc: &Location) -> Vec<(&'a str, Location)> {
     out
 }
 
-impl Diagnostics {
-    /// Only the diagnostics of one severity.
-    pub fn of(&self, severity: Severity) -> impl Iterator<Item = &Diagnostic> {
-        self.0.iter().filter(move |d| d.severity == severity)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asl::Severity;
 
     /// A one-state definition around `state` (named `S`), so cases stay short.
     fn one(state: &str) -> String {

@@ -210,7 +210,7 @@ fn binding_power(token: &Token) -> u8 {
 }
 
 /// Deep nesting is refused rather than risking the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
 
 struct Parser<'a> {
     lexer: Lexer<'a>,
@@ -464,6 +464,20 @@ mod tests {
         ] {
             assert_eq!(check_expression(ok), Ok(()), "{ok}");
         }
+    }
+
+    #[test]
+    fn refuses_deep_nesting_without_overflowing() {
+        for deep in [
+            format!("{}1{}", "(".repeat(5000), ")".repeat(5000)),
+            "-".repeat(10_000) + "1",
+            "[".repeat(5000),
+            format!("{}1", "$f(".repeat(5000)),
+        ] {
+            assert!(check_expression(&deep).is_err());
+        }
+        let fine = format!("{}1{}", "(".repeat(50), ")".repeat(50));
+        assert_eq!(check_expression(&fine), Ok(()));
     }
 
     #[test]

@@ -350,6 +350,7 @@ pub(crate) fn check_intrinsic(text: &str) -> Result<(), String> {
         s: text.as_bytes(),
         text,
         i: 0,
+        depth: 0,
     };
     p.skip_ws();
     p.call()?;
@@ -374,7 +375,12 @@ struct Intrinsic<'a> {
     s: &'a [u8],
     text: &'a str,
     i: usize,
+    /// How many calls are open: deep nesting is refused rather than risking the stack.
+    depth: usize,
 }
+
+/// Deeper nesting of intrinsic calls than this is refused.
+const MAX_CALL_DEPTH: usize = 32;
 
 impl Intrinsic<'_> {
     fn error(&self, what: &str) -> String {
@@ -388,6 +394,10 @@ impl Intrinsic<'_> {
     }
 
     fn call(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_CALL_DEPTH {
+            return Err(self.error("calls nested too deeply"));
+        }
         let start = self.i;
         while self
             .s
@@ -454,6 +464,7 @@ impl Intrinsic<'_> {
                 )));
             }
         }
+        self.depth -= 1;
         Ok(())
     }
 
@@ -718,6 +729,7 @@ mod tests {
             "States.ArrayLength($.a, $.b)",
             "States.Format('x', $.)",
             "States.Format('x') tail",
+            &format!("{}1{}", "States.Array(".repeat(40), ")".repeat(40)),
         ] {
             assert!(check_intrinsic(bad).is_err(), "{bad}");
         }
