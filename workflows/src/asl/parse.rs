@@ -525,10 +525,9 @@ impl Decoder {
                 "TimeoutSeconds",
                 "QueryLanguage",
             ],
-            MachineKind::Branch | MachineKind::Iterator => {
-                &["Comment", "StartAt", "States", "QueryLanguage"]
-            }
-            MachineKind::ItemProcessor => &[
+            MachineKind::Branch => &["Comment", "StartAt", "States", "QueryLanguage"],
+            // The older `Iterator` takes `ProcessorConfig` too (Step Functions accepts it).
+            MachineKind::ItemProcessor | MachineKind::Iterator => &[
                 "Comment",
                 "StartAt",
                 "States",
@@ -1232,6 +1231,27 @@ mod tests {
             errs,
             vec!["States.A.InputPath: field is only valid in JSONPath states, not JSONata ones"]
         );
+    }
+
+    #[test]
+    fn accepts_what_step_functions_accepts() {
+        // A legacy Iterator with ProcessorConfig, array Parameters, CloudFormation references.
+        let m = parse(
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","Next":"T","Parameters":[{"a.$":"$"}],
+                "Iterator":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"I",
+                "States":{"I":{"Type":"Succeed"}}}},
+                "T":{"Type":"Task","Resource":{"Fn::GetAtt":["Fn","Arn"]},"Next":"U"},
+                "U":{"Type":"Task","Resource":{"Ref":"Other"},"End":true}}}"#,
+        )
+        .expect("valid definition");
+        let StateKind::Task(t) = &m.states["T"].kind else {
+            panic!("T is a Task")
+        };
+        assert_eq!(t.resource, "${Fn.Arn}");
+        let StateKind::Task(u) = &m.states["U"].kind else {
+            panic!("U is a Task")
+        };
+        assert_eq!(u.resource, "${Other}");
     }
 
     #[test]

@@ -242,7 +242,10 @@ impl Parser<'_> {
             return Err("expression nested too deeply".to_owned());
         }
         let mut left = self.token.clone();
-        self.advance(false)?;
+        // After an opening operator (`(`, `[`, `{`, `-`, `|`) an operand follows, so `/` starts
+        // a regular expression; after an operand it divides.
+        let opener = matches!(&left, Token::Op(op) if !matches!(*op, "*" | "**" | "%" | "and" | "or" | "in"));
+        self.advance(opener)?;
         self.nud(&left)?;
         while rbp < binding_power(&self.token) {
             let op = self.token.clone();
@@ -461,6 +464,8 @@ mod tests {
             "$states.input.a ?: 'default'",
             "/* comment */ $x",
             "function($x)<n:n>{ $x }",
+            "[/a/, /b\\/c/i]",
+            "$x / 2",
         ] {
             assert_eq!(check_expression(ok), Ok(()), "{ok}");
         }

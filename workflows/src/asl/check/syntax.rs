@@ -567,16 +567,13 @@ pub(crate) fn check_resource(resource: &str) -> Result<(), String> {
     }
     let arn = substitute_placeholders(resource)?;
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, _region, account, rest] = parts.as_slice() else {
+    let [prefix, partition, service, _region, _account, rest] = parts.as_slice() else {
         return Err(format!(
             "\"{resource}\" is not an ARN (arn:partition:service:region:account:resource)"
         ));
     };
     if *prefix != "arn" || partition.is_empty() || service.is_empty() {
         return Err(format!("\"{resource}\" is not an ARN"));
-    }
-    if !account.bytes().all(|c| c.is_ascii_digit()) && *account != "placeholder" {
-        return Err(format!("\"{resource}\" has a malformed account id"));
     }
     if rest.is_empty() || rest.ends_with(':') || rest.ends_with('/') {
         return Err(format!("\"{resource}\" has an empty resource part"));
