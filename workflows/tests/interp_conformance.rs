@@ -2,9 +2,9 @@
 //! `asl/conformance-dev.jsonl` (whole executions: status, output or error, event types) and
 //! `asl/histories-dev.jsonl` (complete histories replayed with the recorded task results).
 //!
-//! The shared data folder is found through `TURNFLOW_SHARED_DATA`, else `../shared/data` from
-//! the workspace root. When it is absent the tests say they were skipped and pass, so a fresh
-//! clone still tests green; CI always has it. The pass counts must not drop below the floors
+//! The shared data folder is found by `turnflow_testdata::shared_data`: when it is absent the
+//! tests say they were skipped and pass (unless `TURNFLOW_REQUIRE_SHARED_DATA` is set), so a
+//! fresh clone still tests green; CI always has it. The pass counts must not drop below the floors
 //! committed beside this file (a ratchet: raise them as conformance improves).
 #![expect(
     clippy::unwrap_used,
@@ -16,20 +16,9 @@ use std::path::PathBuf;
 use serde_json::Value;
 use turnflow_workflows::interp::{run_conformance, run_histories};
 
-fn data_file(name: &str) -> Result<PathBuf, String> {
-    let dir = match std::env::var_os("TURNFLOW_SHARED_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-    };
-    let file = dir.join("asl").join(name);
-    if file.is_file() {
-        Ok(file)
-    } else {
-        Err(format!(
-            "{} is absent (set TURNFLOW_SHARED_DATA to the shared data folder)",
-            file.display()
-        ))
-    }
+fn data_file(suite: &str, name: &str) -> Option<PathBuf> {
+    let needs = format!("asl/{name}");
+    turnflow_testdata::shared_data(suite, &needs).map(|dir| dir.join(needs))
 }
 
 fn load(file: &PathBuf) -> Vec<Value> {
@@ -54,12 +43,8 @@ fn floor(name: &str) -> usize {
 
 #[test]
 fn conformance_dev() {
-    let file = match data_file("conformance-dev.jsonl") {
-        Ok(f) => f,
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
+    let Some(file) = data_file("interpreter conformance", "conformance-dev.jsonl") else {
+        return;
     };
     let report = run_conformance(&load(&file));
     println!("{report}");
@@ -73,12 +58,8 @@ fn conformance_dev() {
 
 #[test]
 fn histories_dev() {
-    let file = match data_file("histories-dev.jsonl") {
-        Ok(f) => f,
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
+    let Some(file) = data_file("interpreter history replay", "histories-dev.jsonl") else {
+        return;
     };
     let report = run_histories(&load(&file));
     println!("{report}");

@@ -284,7 +284,8 @@ pub struct Pass {
 pub struct Task {
     /// `Next` or `End`.
     pub transition: Transition,
-    /// `Resource`: an ARN (activity, Lambda function or service integration), or a `${…}` placeholder.
+    /// `Resource`: an ARN (activity, Lambda function or service integration), or a `${…}` placeholder
+    /// (a CloudFormation `Ref`/`Fn::GetAtt` object is read as the placeholder `Fn::Sub` would write).
     pub resource: String,
     /// `Retry` and `Catch`.
     pub errors: ErrorHandling,

@@ -270,6 +270,25 @@ pub fn is_jsonata_expr(s: &str) -> bool {
     t.len() >= 4 && t.starts_with("{%") && t.ends_with("%}")
 }
 
+/// A CloudFormation reference written in place of a string (a definition embedded in a template
+/// as an object: `{"Ref": "Fn"}`, `{"Fn::GetAtt": ["Fn", "Arn"]}`), as the `${…}` definition
+/// substitution that `Fn::Sub` would write for it.
+fn cloudformation_reference(v: &Value) -> Option<String> {
+    let Value::Object(map) = v else { return None };
+    let (key, arg) = map.iter().next().filter(|_| map.len() == 1)?;
+    match (key.as_str(), arg) {
+        ("Ref", Value::String(name)) => Some(format!("${{{name}}}")),
+        ("Fn::GetAtt", Value::String(dotted)) => Some(format!("${{{dotted}}}")),
+        ("Fn::GetAtt", Value::Array(parts)) => {
+            let parts: Vec<&str> = parts.iter().filter_map(Value::as_str).collect();
+            Some(format!("${{{}}}", parts.join(".")))
+        }
+        ("Fn::Sub", Value::String(text)) => Some(text.clone()),
+        (f, _) if f.starts_with("Fn::") => Some(format!("${{{f}}}")),
+        _ => None,
+    }
+}
+
 /// The largest number AWS accepts in integer fields such as `TimeoutSeconds` (99999999).
 pub const MAX_INTEGER_FIELD: u64 = 99_999_999;
 
@@ -506,10 +525,9 @@ impl Decoder {
                 "TimeoutSeconds",
                 "QueryLanguage",
             ],
-            MachineKind::Branch | MachineKind::Iterator => {
-                &["Comment", "StartAt", "States", "QueryLanguage"]
-            }
-            MachineKind::ItemProcessor => &[
+            MachineKind::Branch => &["Comment", "StartAt", "States", "QueryLanguage"],
+            // The older `Iterator` takes `ProcessorConfig` too (Step Functions accepts it).
+            MachineKind::ItemProcessor | MachineKind::Iterator => &[
                 "Comment",
                 "StartAt",
                 "States",
@@ -613,12 +631,23 @@ impl Decoder {
             output: o.get("Output").cloned(),
             assign: self.assign(&o),
         };
-        for key in ["Parameters", "ResultSelector"] {
-            if let Some(v) = o.get(key)
-                && !v.is_object()
-            {
-                self.err(&o.at(key), format!("must be an object, not {}", kind_of(v)));
-            }
+        // Step Functions takes an array as `Parameters` too (each element a template).
+        if let Some(v) = o.get("Parameters")
+            && !v.is_object()
+            && !v.is_array()
+        {
+            self.err(
+                &o.at("Parameters"),
+                format!("must be an object or an array, not {}", kind_of(v)),
+            );
+        }
+        if let Some(v) = o.get("ResultSelector")
+            && !v.is_object()
+        {
+            self.err(
+                &o.at("ResultSelector"),
+                format!("must be an object, not {}", kind_of(v)),
+            );
         }
         let kind = match type_name.as_str() {
             "Pass" => StateKind::Pass(Pass {
@@ -816,7 +845,19 @@ impl Decoder {
     }
 
     fn task(&mut self, o: &Obj<'_>, _language: QueryLanguage) -> Option<Task> {
-        let resource = self.required_string(o, "Resource", "a Task state");
+        let resource = match o.get("Resource") {
+            Some(v @ Value::Object(_)) => match cloudformation_reference(v) {
+                Some(placeholder) => Some(placeholder),
+                None => {
+                    self.err(
+                        &o.at("Resource"),
+                        "must be a string (or a CloudFormation Ref / Fn:: reference)",
+                    );
+                    None
+                }
+            },
+            _ => self.required_string(o, "Resource", "a Task state"),
+        };
         let errors = self.errors(o);
         let timeout_seconds = self.dynamic_u64(o, "TimeoutSeconds", "TimeoutSecondsPath", 1);
         let heartbeat_seconds = self.dynamic_u64(o, "HeartbeatSeconds", "HeartbeatSecondsPath", 1);
@@ -1190,6 +1231,27 @@ mod tests {
             errs,
             vec!["States.A.InputPath: field is only valid in JSONPath states, not JSONata ones"]
         );
+    }
+
+    #[test]
+    fn accepts_what_step_functions_accepts() {
+        // A legacy Iterator with ProcessorConfig, array Parameters, CloudFormation references.
+        let m = parse(
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","Next":"T","Parameters":[{"a.$":"$"}],
+                "Iterator":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"I",
+                "States":{"I":{"Type":"Succeed"}}}},
+                "T":{"Type":"Task","Resource":{"Fn::GetAtt":["Fn","Arn"]},"Next":"U"},
+                "U":{"Type":"Task","Resource":{"Ref":"Other"},"End":true}}}"#,
+        )
+        .expect("valid definition");
+        let StateKind::Task(t) = &m.states["T"].kind else {
+            panic!("T is a Task")
+        };
+        assert_eq!(t.resource, "${Fn.Arn}");
+        let StateKind::Task(u) = &m.states["U"].kind else {
+            panic!("U is a Task")
+        };
+        assert_eq!(u.resource, "${Other}");
     }
 
     #[test]

@@ -10,27 +10,11 @@
 )]
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use turnflow_workflows::asl::{Comparison, Condition, Operator};
 use turnflow_workflows::intrinsics::Env;
 use turnflow_workflows::{choice, template};
-
-fn data_dir() -> Result<PathBuf, String> {
-    let dir = match std::env::var_os("TURNFLOW_SHARED_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-    };
-    if dir.join("asl/conformance-dev.jsonl").is_file() {
-        Ok(dir)
-    } else {
-        Err(format!(
-            "{} has no asl/conformance-dev.jsonl (set TURNFLOW_SHARED_DATA to the shared data folder)",
-            dir.display()
-        ))
-    }
-}
 
 /// A Choice rule as written in a definition, turned into the typed model.
 fn condition(rule: &Value) -> Result<Condition, String> {
@@ -166,12 +150,9 @@ fn run_intrinsic(case: &Value) -> Result<Outcome, String> {
 
 #[test]
 fn recorded_aws_cases() {
-    let dir = match data_dir() {
-        Ok(d) => d,
-        Err(why) => {
-            println!("conformance cases skipped: {why}");
-            return;
-        }
+    let Some(dir) = turnflow_testdata::shared_data("evaluator cases", "asl/conformance-dev.jsonl")
+    else {
+        return;
     };
     let text = std::fs::read_to_string(dir.join("asl/conformance-dev.jsonl")).unwrap();
     let mut table = String::new();
