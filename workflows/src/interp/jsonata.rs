@@ -33,9 +33,10 @@ pub(crate) struct JsonataEnv<'a> {
 }
 
 /// The expression of a `{% … %}` string, if the string is one.
+/// Only a string that begins with `{%` and ends with `%}` is an expression: `" {% x %} "`
+/// (with spaces outside) is a literal, as AWS reads it.
 pub(crate) fn expression_of(s: &str) -> Option<&str> {
-    let t = s.trim();
-    t.strip_prefix("{%")?.strip_suffix("%}")
+    s.strip_prefix("{%")?.strip_suffix("%}")
 }
 
 /// Evaluates a field value: a `{% %}` string anywhere in it is replaced by its result.
