@@ -6,19 +6,12 @@
 //!   pass with no error (policy diagnostics allowed).
 //!
 //! The data directory is `$TURNFLOW_SHARED_DATA`, by default `../../shared/data` from this crate.
-//! When it is absent the test says so and passes.
+//! When it is absent the test says so and passes (unless `TURNFLOW_REQUIRE_SHARED_DATA` is set).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use turnflow_workflows::asl::{Diagnostics, Severity, validate};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("TURNFLOW_SHARED_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-        PathBuf::from,
-    )
-}
 
 fn errors(d: &Diagnostics) -> String {
     d.of(Severity::Error)
@@ -67,14 +60,12 @@ fn not_a_definition(text: &str) -> Option<String> {
 
 #[test]
 fn agrees_with_asl_validator_labels() {
-    let dir = data_dir().join("asl/asl-validator-definitions");
-    if !dir.is_dir() {
-        println!(
-            "skipped: {} not found (set TURNFLOW_SHARED_DATA)",
-            dir.display()
-        );
+    let Some(data) =
+        turnflow_testdata::shared_data("checker corpus", "asl/asl-validator-definitions")
+    else {
         return;
-    }
+    };
+    let dir = data.join("asl/asl-validator-definitions");
     let mut files: Vec<PathBuf> = Vec::new();
     files_under(&dir, ".json", &mut files);
     files.sort();
@@ -134,14 +125,11 @@ fn agrees_with_asl_validator_labels() {
 
 #[test]
 fn accepts_every_aws_sample_workflow() {
-    let dir = data_dir().join("asl/aws-samples-workflows");
-    if !dir.is_dir() {
-        println!(
-            "skipped: {} not found (set TURNFLOW_SHARED_DATA)",
-            dir.display()
-        );
+    let Some(data) = turnflow_testdata::shared_data("checker corpus", "asl/aws-samples-workflows")
+    else {
         return;
-    }
+    };
+    let dir = data.join("asl/aws-samples-workflows");
     let mut files = Vec::new();
     files_under(&dir, ".asl.json", &mut files);
     files.sort();

@@ -226,7 +226,8 @@ fn retrier(r: &Retrier) -> Value {
         o.insert("MaxAttempts".into(), v.into());
     }
     if let Some(v) = r.backoff_rate {
-        o.insert("BackoffRate".into(), number(v));
+        // Always a float (`2.0`): statelint requires one, and AWS accepts both.
+        o.insert("BackoffRate".into(), json!(v));
     }
     if let Some(v) = r.max_delay_seconds {
         o.insert("MaxDelaySeconds".into(), v.into());
@@ -235,15 +236,6 @@ fn retrier(r: &Retrier) -> Value {
         o.insert("JitterStrategy".into(), j.as_str().into());
     }
     Value::Object(o)
-}
-
-/// A float as JSON, written as an integer when it is one (`2`, not `2.0`).
-fn number(v: f64) -> Value {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        json!(v as i64)
-    } else {
-        json!(v)
-    }
 }
 
 fn catcher(c: &Catcher) -> Value {
@@ -320,7 +312,7 @@ mod tests {
         assert_eq!(emitted, to_json_pretty(&second));
         assert!(emitted.ends_with("}\n"));
         let v: Value = serde_json::from_str(&emitted).expect("json");
-        assert_eq!(v["States"]["A"]["Retry"][0]["BackoffRate"], json!(2));
+        assert_eq!(v["States"]["A"]["Retry"][0]["BackoffRate"], json!(2.0));
         let keys: Vec<&String> = v["States"]["A"]
             .as_object()
             .expect("object")
