@@ -153,6 +153,21 @@ fn register(
         Ok(JValue::Number(value))
     })?;
     let r = Rc::clone(rng);
+    // jsonata-core's own `$shuffle` draws from the OS: shuffle with the execution's generator.
+    ev.register_fn_override("shuffle", move |args: &[JValue]| {
+        let mut items = match args.first().map(to_json) {
+            Some(Value::Array(a)) => a,
+            Some(Value::Null) | None => return Ok(JValue::Undefined),
+            Some(other) => vec![other],
+        };
+        let mut g = r.borrow_mut();
+        for i in (1..items.len()).rev() {
+            let j = g.range_inclusive(0, i as i64) as usize;
+            items.swap(i, j);
+        }
+        Ok(JValue::from(Value::Array(items)))
+    })?;
+    let r = Rc::clone(rng);
     ev.register_fn("uuid", move |_args: &[JValue]| {
         Ok(JValue::from(r.borrow_mut().uuid_v4()))
     })?;
@@ -316,6 +331,21 @@ mod tests {
         assert_eq!(
             run("$parse('{\"a\":1}')", json!({}), &[]),
             Ok(Some(json!({"a": 1})))
+        );
+    }
+
+    #[test]
+    fn impure_builtins_are_deterministic() {
+        assert_eq!(
+            run("$now()", json!({}), &[]),
+            Ok(Some(json!("1970-01-01T00:00:00.000Z")))
+        );
+        assert_eq!(run("$millis()", json!({}), &[]), Ok(Some(json!(0))));
+        let shuffled = run("$shuffle([1,2,3,4,5,6])", json!({}), &[]);
+        assert_eq!(shuffled, run("$shuffle([1,2,3,4,5,6])", json!({}), &[]));
+        assert_eq!(
+            run("$random()", json!({}), &[]),
+            run("$random()", json!({}), &[])
         );
     }
 }
