@@ -62,7 +62,7 @@ fn conformance_dev() {
     if filtered() {
         return;
     }
-    let floor = floor("interp-conformance-floor.txt");
+    let floor = floor("conformance-floor.txt");
     assert!(
         report.passed() >= floor,
         "{} passed, below the floor of {floor}",
@@ -80,7 +80,7 @@ fn histories_dev() {
     if filtered() {
         return;
     }
-    let floor = floor("interp-histories-floor.txt");
+    let floor = floor("histories-floor.txt");
     assert!(
         report.passed() >= floor,
         "{} fully matched, below the floor of {floor}",
