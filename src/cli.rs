@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use turnflow_workflows::asl::{self, Severity};
+use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
 use crate::{compile, graph};
@@ -47,6 +48,18 @@ pub enum Command {
         /// Treat turnflow's policy findings (e.g. a task-token wait without a timeout) as errors.
         #[arg(long)]
         strict: bool,
+    },
+    /// Run the interpreter over executions recorded on AWS (JSON lines) and compare the results.
+    ///
+    /// A conformance file holds `template`, `input` and `expected` per line; a histories file
+    /// also holds the recorded `events`, whose task results are fed back. Prints a table by
+    /// category, every failure with its reason, and `N passed, N failed`; exits 1 on a failure.
+    Conformance {
+        /// The JSON-lines file (e.g. ../shared/data/asl/conformance-dev.jsonl).
+        file: PathBuf,
+        /// Only the cases whose id contains this text.
+        #[arg(long)]
+        case: Option<String>,
     },
     /// Print the turn's states, transitions and paths (or those of a definition file).
     Graph {
@@ -105,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Compile { dir, check } => run_compile(&dir, check),
         Command::Validate { files, strict } => run_validate(&files, strict),
+        Command::Conformance { file, case } => run_conformance(&file, case.as_deref()),
         Command::Graph {
             file,
             target,
@@ -125,6 +139,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))
+}
+
+fn run_conformance(file: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    let text = read(file)?;
+    let mut cases = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let case: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a JSON case", file.display(), i + 1))?;
+        if only.is_none_or(|text| case["id"].as_str().is_some_and(|id| id.contains(text))) {
+            cases.push(case);
+        }
+    }
+    let histories = cases.first().is_some_and(|c| c.get("events").is_some());
+    let failed = if histories {
+        let report = interp::run_histories(&cases);
+        print!("{report}");
+        report.failed()
+    } else {
+        let report = interp::run_conformance(&cases);
+        print!("{report}");
+        report.failed()
+    };
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn run_compile(dir: &Path, check: bool) -> anyhow::Result<ExitCode> {
