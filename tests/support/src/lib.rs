@@ -29,6 +29,5 @@ pub fn shared_data(suite: &str, needs: &str) -> Option<PathBuf> {
         panic!("{suite}: TURNFLOW_REQUIRE_SHARED_DATA is set but {why}");
     }
     println!("{suite} skipped: {why}");
-    eprintln!("{suite} skipped: {why}");
     None
 }
