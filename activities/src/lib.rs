@@ -1,2 +1,4 @@
 //! turnflow's step handlers and their ports.
 #![warn(missing_docs)]
+
+pub mod brain;
