@@ -156,7 +156,7 @@ pub fn softmax_in_place(scores: &mut [f32], temperature: f32) {
 pub struct Calibration {
     /// The fitted softmax temperature.
     pub temperature: f32,
-    /// Held-out examples (every fifth by a hash of the text).
+    /// Held-out examples (a fifth of the source lines, chosen by hash).
     pub heldout: usize,
     /// Accuracy on them.
     pub heldout_accuracy: f32,

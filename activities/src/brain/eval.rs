@@ -172,6 +172,8 @@ pub struct Report {
     pub labels: Vec<LabelScore>,
     /// `needs_human` (bitext only).
     pub needs_human: Option<Binary>,
+    /// Why the brain escalated rows that did not need a person: reason → rows (bitext only).
+    pub false_escalations: BTreeMap<String, usize>,
     /// Out of scope: positives are `is_oos` rows, predicted positive when the brain says
     /// `out_of_scope` (clinc only).
     pub out_of_scope: Option<Binary>,
@@ -215,11 +217,17 @@ pub fn bitext(brain: &Brain, rows: &[BitextRow], progress: &mut dyn FnMut(usize,
     let mut correct = 0usize;
     let mut counted = 0usize;
     let mut needs_human = Binary::default();
+    let mut false_escalations: BTreeMap<String, usize> = BTreeMap::new();
     let mut per_label: BTreeMap<&str, (Intent, usize, usize, BTreeMap<Intent, usize>)> =
         BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let triage = brain.analyze(&row.text);
         needs_human.add(triage.needs_human, row.needs_human);
+        if triage.needs_human && !row.needs_human {
+            for reason in &triage.escalation {
+                *false_escalations.entry(format!("{reason:?}")).or_default() += 1;
+            }
+        }
         if let Some(expected) = map_bitext(&row.intent) {
             counted += 1;
             let entry =
@@ -251,6 +259,7 @@ pub fn bitext(brain: &Brain, rows: &[BitextRow], progress: &mut dyn FnMut(usize,
         intent_accuracy: Some(ratio(correct, counted)),
         labels,
         needs_human: Some(needs_human),
+        false_escalations,
         out_of_scope: None,
         mapping: BITEXT_MAPPING.iter().map(|(n, i)| ((*n).to_owned(), *i)).collect(),
         calibration: brain.calibration().clone(),
@@ -271,6 +280,7 @@ pub fn clinc_oos(brain: &Brain, rows: &[ClincRow], progress: &mut dyn FnMut(usiz
         intent_accuracy: None,
         labels: Vec::new(),
         needs_human: None,
+        false_escalations: BTreeMap::new(),
         out_of_scope: Some(oos),
         mapping: Vec::new(),
         calibration: brain.calibration().clone(),
@@ -311,6 +321,11 @@ impl fmt::Display for Report {
                 nh.false_positives,
                 nh.false_negatives
             )?;
+        }
+        if !self.false_escalations.is_empty() {
+            let reasons: Vec<String> =
+                self.false_escalations.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            writeln!(f, "false escalations by reason: {}", reasons.join(", "))?;
         }
         if let (Some(recall), Some(flagged), Some(b)) =
             (self.oos_recall(), self.in_scope_flagged_oos(), self.out_of_scope)

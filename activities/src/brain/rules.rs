@@ -66,7 +66,8 @@ const LEGAL_THREAT: &[&str] = &[
 ];
 
 const HUMAN_REQUEST: &[&str] = &[
-    r"\b(speak|talk|chat|communicate|connect|transfer|put)\b.{0,25}\b(human|humans|person|people|real person|live (agent|person|representative|operator)|agent|representative|rep|operator|somebody|someone|manager|supervisor|staff member|employee)\b",
+    r"\b(speak|speaking|talk|talking|chat|chatting|communicate|connect|transfer|put|reach|get|need|want|call|contact|see)\b.{0,25}\b(human|humans|real person|live (agent|person|representative|operator)|agent|representative|operator|manager|supervisor|staff member|employee)\b",
+    r"\b(speak|speaking|talk|talking|chat|chatting|communicate|connect|transfer|put)\b.{0,25}\b(person|people|somebody|someone|rep)\b",
     r"\b(human|live|real)\s+(agent|person|being|representative|operator|support)\b",
     r"\b(not|no more|stop talking to) (a |an )?(bot|robot|machine|chatbot)\b",
     r"\b(hablar|comunicarme|contactar|hable|pasame|pasarme|ponerme en contacto)\b.{0,25}\b(persona|humano|agente|operador|alguien|representante|encargado|supervisor|gerente|asesor)\b",

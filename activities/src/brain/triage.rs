@@ -112,14 +112,16 @@ impl Brain {
     }
 
     /// Trains on `examples`: first on four fifths to fit the temperature and the reject threshold
-    /// on the remaining fifth, then on everything.
+    /// on the remaining fifth (split by source line, so that the framed variants of one core are
+    /// never on both sides), then on everything.
     pub fn train(examples: &[Example], params: Params) -> Result<Brain, BrainError> {
         let samples: Vec<(Sample, bool)> = examples
             .iter()
             .map(|e| {
                 let sample =
                     Sample { features: features::extract(&e.text), class: e.intent.index() };
-                (sample, fnv1a(&e.text) % 5 == 0)
+                let group = format!("{}:{}", e.language, e.line);
+                (sample, fnv1a(&group) % 5 == 0)
             })
             .collect();
         let train: Vec<Sample> =
