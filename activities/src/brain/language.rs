@@ -25,8 +25,13 @@ pub enum Language {
 
 impl Language {
     /// Every supported language.
-    pub const ALL: [Language; 5] =
-        [Language::En, Language::Es, Language::Zh, Language::Fr, Language::De];
+    pub const ALL: [Language; 5] = [
+        Language::En,
+        Language::Es,
+        Language::Zh,
+        Language::Fr,
+        Language::De,
+    ];
 
     /// The ISO 639-1 code.
     pub fn as_str(self) -> &'static str {
@@ -68,9 +73,11 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
     (
         Language::En,
         &[
-            "the", "my", "i", "is", "you", "your", "to", "and", "of", "it", "want", "order", "where",
-            "how", "can", "please", "hi", "hello", "thanks", "what", "with", "was", "have", "not",
-            "me", "do", "an", "this", "that", "help", "yes", "no", "ok", "bye", "need",
+            "the", "my", "i", "is", "you", "your", "to", "and", "of", "it", "want", "order",
+            "where", "how", "can", "please", "hi", "hello", "thanks", "what", "with", "was",
+            "have", "not", "me", "do", "an", "this", "that", "help", "yes", "no", "ok", "bye",
+            "need", "does", "when", "which", "would", "could", "why", "there", "from", "for",
+            "are", "be",
         ],
     ),
     (
@@ -79,7 +86,8 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
             "el", "la", "los", "las", "mi", "es", "que", "por", "para", "pedido", "quiero", "hola",
             "gracias", "dónde", "donde", "cómo", "como", "mis", "una", "un", "del", "con", "está",
             "esta", "no", "sí", "puedo", "tengo", "necesito", "buenos", "días", "muchas", "usted",
-            "favor", "qué", "pero", "muy", "ayuda", "adiós",
+            "favor", "qué", "pero", "muy", "ayuda", "adiós", "cuántos", "cuánto", "cuándo", "hay",
+            "tarda", "lo", "su", "sus", "puede", "pueden", "ya", "también", "según",
         ],
     ),
     (
@@ -88,16 +96,74 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
             "le", "la", "les", "mon", "ma", "mes", "est", "je", "vous", "commande", "bonjour",
             "merci", "où", "comment", "une", "des", "du", "avec", "pas", "ne", "oui", "veux",
             "voudrais", "pour", "et", "votre", "suis", "j'ai", "c'est", "salut", "au", "aux",
-            "aide", "besoin", "s'il", "plaît", "bonsoir",
+            "aide", "besoin", "s'il", "plaît", "bonsoir", "combien", "quel", "quelle", "quels",
+            "dans", "sur", "sont", "puis", "pouvez", "avez", "jours", "vers", "est-ce", "aussi",
+            "toujours", "encore", "qui", "il", "elle", "nous",
         ],
     ),
     (
         Language::De,
         &[
-            "der", "die", "das", "mein", "meine", "ist", "ich", "sie", "bestellung", "hallo",
-            "danke", "wo", "wie", "und", "nicht", "mit", "ein", "eine", "einen", "bitte", "möchte",
-            "habe", "ja", "nein", "für", "zu", "von", "guten", "tag", "ihr", "ihre", "wann", "kann",
-            "hilfe", "brauche", "tschüss", "vielen",
+            "der",
+            "die",
+            "das",
+            "mein",
+            "meine",
+            "ist",
+            "ich",
+            "sie",
+            "bestellung",
+            "hallo",
+            "danke",
+            "wo",
+            "wie",
+            "und",
+            "nicht",
+            "mit",
+            "ein",
+            "eine",
+            "einen",
+            "bitte",
+            "möchte",
+            "habe",
+            "ja",
+            "nein",
+            "für",
+            "zu",
+            "von",
+            "guten",
+            "tag",
+            "ihr",
+            "ihre",
+            "wann",
+            "kann",
+            "hilfe",
+            "brauche",
+            "tschüss",
+            "vielen",
+            "welche",
+            "welcher",
+            "warum",
+            "können",
+            "ob",
+            "schon",
+            "noch",
+            "auch",
+            "ist",
+            "sind",
+            "wird",
+            "dieser",
+            "diese",
+            "dieses",
+            "den",
+            "dem",
+            "nach",
+            "auf",
+            "aus",
+            "bei",
+            "mir",
+            "mich",
+            "wurde",
         ],
     ),
 ];
@@ -116,10 +182,26 @@ pub fn detect(text: &str) -> Language {
     let votes = function_word_votes(text);
     let detector = Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Fra, Lang::Deu]);
     let guess = detector.detect(text).and_then(|info| {
-        Language::from_whatlang(info.lang()).map(|lang| (lang, info.is_reliable(), info.confidence()))
+        Language::from_whatlang(info.lang())
+            .map(|lang| (lang, info.is_reliable(), info.confidence()))
     });
     let best_vote = best_vote(&votes);
+    let votes_for = |l: Language| {
+        votes
+            .iter()
+            .find(|(x, _)| *x == l)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
     match (guess, best_vote) {
+        // When they disagree, clear function-word evidence beats a trigram profile.
+        (Some((lang, reliable, _)), Some(voted)) if lang != voted => {
+            if reliable && letters >= 20 && votes_for(voted) < votes_for(lang) + 2 {
+                lang
+            } else {
+                voted
+            }
+        }
         (Some((lang, true, _)), _) if letters >= 20 => lang,
         (_, Some(voted)) => voted,
         (Some((lang, _, confidence)), None) if letters >= 12 && confidence > 0.5 => lang,
@@ -147,7 +229,11 @@ fn best_vote(votes: &[(Language, usize); 4]) -> Option<Language> {
     }
     let mut winners = votes.iter().filter(|(_, n)| *n == max);
     let first = winners.next().map(|(l, _)| *l);
-    if winners.next().is_some() { None } else { first }
+    if winners.next().is_some() {
+        None
+    } else {
+        first
+    }
 }
 
 /// Whether `c` is a CJK ideograph.
@@ -162,7 +248,10 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("Where is my order? It was supposed to arrive yesterday.", Language::En)]
+    #[case(
+        "Where is my order? It was supposed to arrive yesterday.",
+        Language::En
+    )]
     #[case("hi", Language::En)]
     #[case("thanks!", Language::En)]
     #[case("12345678", Language::En)]
@@ -170,7 +259,10 @@ mod tests {
     #[case("¿Dónde está mi pedido? Lo compré hace una semana.", Language::Es)]
     #[case("hola, quiero cancelar mi pedido", Language::Es)]
     #[case("muchas gracias", Language::Es)]
-    #[case("Bonjour, je voudrais annuler ma commande s'il vous plaît.", Language::Fr)]
+    #[case(
+        "Bonjour, je voudrais annuler ma commande s'il vous plaît.",
+        Language::Fr
+    )]
     #[case("où est ma commande", Language::Fr)]
     #[case("merci beaucoup", Language::Fr)]
     #[case("Hallo, ich möchte meine Bestellung stornieren.", Language::De)]
