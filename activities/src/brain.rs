@@ -2,7 +2,6 @@
 //! downloaded weights.
 //!
 //! # Layout
-//! - [`language`]: language identification (en, es, zh, fr, de).
 //! - [`intent`]: the intents, with their stable wire names.
 //! - [`corpus`]: the project's own training examples, embedded from `activities/brain/train/`.
 //! - [`features`]: normalisation, tokens, word and character n-gram features.
@@ -22,12 +21,11 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod intent;
-pub mod language;
 pub mod rules;
 pub mod sentiment;
 pub mod triage;
 
+pub use crate::language::Language;
 pub use error::BrainError;
 pub use intent::Intent;
-pub use language::Language;
 pub use triage::{Brain, Triage};

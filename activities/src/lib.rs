@@ -2,11 +2,15 @@
 //!
 //! # Layout
 //! - [`brain`]: the embedded brain — language, intent and firewall, entities, sentiment.
+//! - [`kb`]: the knowledge base — tantivy BM25 with per-language analysis, cited passages.
+//! - [`language`]: the languages turnflow answers in, and language identification.
 //! - [`payload`]: the wire format between the turn's states (versioned, ids and small facts).
 //! - [`ports`]: the async traits that are the handlers' only I/O (model, knowledge base, back
 //!   office, guardrails, conversation store, outbox).
 #![warn(missing_docs)]
 
 pub mod brain;
+pub mod kb;
+pub mod language;
 pub mod payload;
 pub mod ports;

@@ -11,7 +11,7 @@
 
 use super::error::BrainError;
 use super::intent::Intent;
-use super::language::Language;
+use crate::language::Language;
 
 /// The embedded training files, one per language.
 const FILES: [(Language, &str); 5] = [

@@ -13,7 +13,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::error::BrainError;
-use super::language::Language;
+use crate::language::Language;
 
 /// What kind of entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -297,7 +297,7 @@ mod tests {
     fn extract(text: &str) -> Vec<(EntityKind, String)> {
         Extractor::new()
             .map(|x| {
-                x.extract(text, crate::brain::language::detect(text))
+                x.extract(text, crate::language::detect(text))
                     .into_iter()
                     .map(|e| (e.kind, e.value))
                     .collect()

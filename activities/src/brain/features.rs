@@ -7,7 +7,7 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::language::is_han;
+use crate::language::is_han;
 
 /// Normalises text for matching: NFKC, lowercase, accents removed, digit runs collapsed to `0`
 /// (order numbers and amounts must not teach the classifier anything).

@@ -11,9 +11,9 @@ use super::entity::{Entity, Extractor};
 use super::error::BrainError;
 use super::features;
 use super::intent::Intent;
-use super::language::{self, Language};
 use super::rules::{Rules, Signal};
 use super::sentiment::{self, Sentiment};
+use crate::language::{self, Language};
 
 /// The schema version of [`Triage`].
 pub const TRIAGE_VERSION: u32 = 1;

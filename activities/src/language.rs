@@ -1,10 +1,13 @@
-//! Language identification, restricted to the languages turnflow answers in.
+//! The languages turnflow answers in, and how a text's language is found.
+//!
+//! One type for the whole crate: the brain detects a message's language with it, the knowledge
+//! base picks its analyzer by it, replies are written in it.
 
 use serde::{Deserialize, Serialize};
 use whatlang::{Detector, Lang};
 
 /// A language turnflow understands and answers in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Language {
     /// English (the fallback).
     #[serde(rename = "en")]
@@ -49,6 +52,23 @@ impl Language {
         Language::ALL.into_iter().find(|l| l.as_str() == code)
     }
 
+    /// Reads a language tag leniently: `en`, `EN-us`, `zh_CN`, `zho`, `german`, `français`…
+    /// Returns `None` for languages turnflow does not support.
+    pub fn from_tag(tag: &str) -> Option<Language> {
+        let tag = tag.trim().to_lowercase();
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        match primary {
+            "en" | "eng" | "english" => Some(Language::En),
+            "es" | "spa" | "spanish" | "español" | "espanol" => Some(Language::Es),
+            "zh" | "zho" | "chi" | "cmn" | "chinese" | "中文" | "汉语" | "漢語" => {
+                Some(Language::Zh)
+            }
+            "fr" | "fra" | "fre" | "french" | "français" | "francais" => Some(Language::Fr),
+            "de" | "deu" | "ger" | "german" | "deutsch" => Some(Language::De),
+            _ => None,
+        }
+    }
+
     fn from_whatlang(lang: Lang) -> Option<Language> {
         match lang {
             Lang::Eng => Some(Language::En),
@@ -64,6 +84,19 @@ impl Language {
 impl std::fmt::Display for Language {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A language tag that names no supported language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported language {0:?}")]
+pub struct UnsupportedLanguage(pub String);
+
+impl std::str::FromStr for Language {
+    type Err = UnsupportedLanguage;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Language::from_tag(s).ok_or_else(|| UnsupportedLanguage(s.to_owned()))
     }
 }
 
@@ -168,16 +201,22 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
     ),
 ];
 
-/// Identifies the language of `text` among [`Language::ALL`].
+/// Identifies the language of `text` among [`Language::ALL`], falling back to English when the
+/// text carries no signal (digits, an e-mail address, one unknown word).
+pub fn detect(text: &str) -> Language {
+    identify(text).unwrap_or(Language::En)
+}
+
+/// Identifies the language of `text` among [`Language::ALL`], or `None` when it carries no
+/// signal.
 ///
 /// Text with Han characters is Chinese. Otherwise whatlang decides when it is reliable; for short
-/// or unreliable text, votes of frequent function words decide; text with no signal (digits, an
-/// e-mail address, one unknown word) falls back to English.
-pub fn detect(text: &str) -> Language {
+/// or unreliable text, votes of frequent function words decide.
+pub fn identify(text: &str) -> Option<Language> {
     let han = text.chars().filter(|c| is_han(*c)).count();
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
     if han > 0 && han * 3 >= letters {
-        return Language::Zh;
+        return Some(Language::Zh);
     }
     let votes = function_word_votes(text);
     let detector = Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Fra, Lang::Deu]);
@@ -197,15 +236,15 @@ pub fn detect(text: &str) -> Language {
         // When they disagree, clear function-word evidence beats a trigram profile.
         (Some((lang, reliable, _)), Some(voted)) if lang != voted => {
             if reliable && letters >= 20 && votes_for(voted) < votes_for(lang) + 2 {
-                lang
+                Some(lang)
             } else {
-                voted
+                Some(voted)
             }
         }
-        (Some((lang, true, _)), _) if letters >= 20 => lang,
-        (_, Some(voted)) => voted,
-        (Some((lang, _, confidence)), None) if letters >= 12 && confidence > 0.5 => lang,
-        _ => Language::En,
+        (Some((lang, true, _)), _) if letters >= 20 => Some(lang),
+        (_, Some(voted)) => Some(voted),
+        (Some((lang, _, confidence)), None) if letters >= 12 && confidence > 0.5 => Some(lang),
+        _ => None,
     }
 }
 
@@ -246,6 +285,26 @@ pub(crate) fn is_han(c: char) -> bool {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn tags_are_read_leniently() {
+        assert_eq!(Language::from_tag("EN-us"), Some(Language::En));
+        assert_eq!(Language::from_tag("zh_CN"), Some(Language::Zh));
+        assert_eq!(Language::from_tag("Deutsch"), Some(Language::De));
+        assert_eq!(Language::from_tag("it"), None);
+        assert_eq!("fr".parse::<Language>(), Ok(Language::Fr));
+    }
+
+    #[test]
+    fn identify_says_none_when_there_is_no_signal() {
+        assert_eq!(identify(""), None);
+        assert_eq!(identify("12345678"), None);
+        assert_eq!(identify("我的退款什么时候到账"), Some(Language::Zh));
+        assert_eq!(
+            identify("Wann bekomme ich mein Geld zurück?"),
+            Some(Language::De)
+        );
+    }
 
     #[rstest]
     #[case(
