@@ -390,8 +390,156 @@ impl CallParser<'_> {
     }
 }
 
+/// What an argument must be, as far as the function's own checks go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Any,
+    String,
+    Number,
+    /// A number with no fractional part (`2.0` counts).
+    Integer,
+    Boolean,
+    Array,
+    Object,
+}
+
+impl Kind {
+    fn words(self) -> &'static str {
+        match self {
+            Kind::Any => "any value",
+            Kind::String => "a string",
+            Kind::Number => "a number",
+            Kind::Integer => "an integer",
+            Kind::Boolean => "a boolean",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+
+    /// Whether a literal argument can be of this kind; paths and nested calls always can, as
+    /// only their value tells.
+    fn admits(self, arg: &Arg) -> bool {
+        match (self, arg) {
+            (Kind::Any, _) | (_, Arg::Path(_) | Arg::Call(_)) => true,
+            (Kind::String, Arg::String(_)) | (Kind::Boolean, Arg::Bool(_)) => true,
+            (Kind::Number, Arg::Number(_)) => true,
+            (Kind::Integer, Arg::Number(n)) => {
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A function's arguments: how many (`min..=max`, in words for errors) and the kind of each;
+/// arguments past `kinds` take the last kind.
+struct Signature {
+    min: usize,
+    max: Option<usize>,
+    count: &'static str,
+    kinds: &'static [Kind],
+}
+
+impl Function {
+    fn signature(self) -> Signature {
+        use Kind as K;
+        let exactly = |kinds: &'static [Kind], count| Signature {
+            min: kinds.len(),
+            max: Some(kinds.len()),
+            count,
+            kinds,
+        };
+        match self {
+            Function::Format => Signature {
+                min: 1,
+                max: None,
+                count: "at least 1 argument",
+                kinds: &[K::String, K::Any],
+            },
+            Function::Array => Signature {
+                min: 0,
+                max: None,
+                count: "any number of arguments",
+                kinds: &[K::Any],
+            },
+            Function::MathRandom => Signature {
+                min: 2,
+                max: Some(3),
+                count: "2 or 3 arguments",
+                kinds: &[K::Number],
+            },
+            Function::StringToJson | Function::Base64Encode | Function::Base64Decode => {
+                exactly(&[K::String], "1 argument")
+            }
+            Function::JsonToString => exactly(&[K::Any], "1 argument"),
+            Function::ArrayLength | Function::ArrayUnique => exactly(&[K::Array], "1 argument"),
+            Function::ArrayPartition | Function::ArrayGetItem => {
+                exactly(&[K::Array, K::Integer], "2 arguments")
+            }
+            Function::ArrayContains => exactly(&[K::Array, K::Any], "2 arguments"),
+            Function::ArrayRange => exactly(&[K::Integer, K::Integer, K::Integer], "3 arguments"),
+            Function::Hash | Function::StringSplit => {
+                exactly(&[K::String, K::String], "2 arguments")
+            }
+            Function::JsonMerge => exactly(&[K::Object, K::Object, K::Boolean], "3 arguments"),
+            Function::MathAdd => exactly(&[K::Number, K::Number], "2 arguments"),
+            Function::UUID => exactly(&[], "no arguments"),
+        }
+    }
+}
+
+/// The argument count of one call, not looking into nested calls.
+fn check_count(call: &Call) -> Result<(), IntrinsicError> {
+    let sig = call.function.signature();
+    let got = call.args.len();
+    if got < sig.min || sig.max.is_some_and(|max| got > max) {
+        return Err(IntrinsicError::ArgumentCount {
+            function: call.function.as_str(),
+            expected: sig.count,
+            got,
+        });
+    }
+    Ok(())
+}
+
+/// What can be known of a call before it runs: every call, nested ones included, has an
+/// argument count its function takes, and every literal argument has the type its position
+/// takes (`States.MathAdd(1, '-1')` is refused). Paths and nested calls are only checked when
+/// evaluated. The checker refuses a definition that fails this; [`eval`] relies on the counts.
+pub fn check_static(call: &Call) -> Result<(), IntrinsicError> {
+    check_count(call)?;
+    let sig = call.function.signature();
+    for (i, arg) in call.args.iter().enumerate() {
+        let kind = sig
+            .kinds
+            .get(i)
+            .or(sig.kinds.last())
+            .copied()
+            .unwrap_or(Kind::Any);
+        if !kind.admits(arg) {
+            return Err(IntrinsicError::ArgumentType {
+                function: call.function.as_str(),
+                position: i + 1,
+                expected: kind.words(),
+                got: match arg {
+                    Arg::String(_) => "a string",
+                    Arg::Number(_) => "a number",
+                    Arg::Bool(_) => "a boolean",
+                    Arg::Null => "null",
+                    Arg::Path(_) | Arg::Call(_) => "a computed value",
+                },
+            });
+        }
+        if let Arg::Call(inner) = arg {
+            check_static(inner)?;
+        }
+    }
+    Ok(())
+}
+
 /// Evaluates a call.
 pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
+    check_count(call)?;
     let f = call.function;
     let mut args = Vec::with_capacity(call.args.len());
     for arg in &call.args {
@@ -407,7 +555,6 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
     let a = Args { f, values: &args };
     match f {
         Function::Format => {
-            a.count_at_least(1)?;
             let template = a.string(0)?;
             let escaped = match call.args.first() {
                 Some(Arg::String(lit)) => Some(lit),
@@ -416,7 +563,6 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             format(template, escaped, &args[1..])
         }
         Function::StringToJson => {
-            a.count(1)?;
             let s = a.string(0)?;
             if s.trim().is_empty() {
                 return Ok(Value::Null);
@@ -426,13 +572,9 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             integral_zero(&mut v);
             Ok(v)
         }
-        Function::JsonToString => {
-            a.count(1)?;
-            Ok(Value::String(to_json_text(&args[0])))
-        }
+        Function::JsonToString => Ok(Value::String(to_json_text(&args[0]))),
         Function::Array => Ok(Value::Array(args)),
         Function::ArrayPartition => {
-            a.count(2)?;
             let items = a.array(0)?;
             let size = a.integer(1)?;
             if size <= 0 {
@@ -449,12 +591,10 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             ))
         }
         Function::ArrayContains => {
-            a.count(2)?;
             let items = a.array(0)?;
             Ok(Value::Bool(items.contains(&args[1])))
         }
         Function::ArrayRange => {
-            a.count(3)?;
             let (start, end, step) = (a.integer(0)?, a.integer(1)?, a.integer(2)?);
             if step == 0 {
                 return Err(a.invalid("the step must not be 0".to_string()));
@@ -476,7 +616,6 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             Ok(Value::Array(out))
         }
         Function::ArrayGetItem => {
-            a.count(2)?;
             let items = a.array(0)?;
             let index = a.integer(1)?;
             usize::try_from(index)
@@ -490,12 +629,8 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
                     ))
                 })
         }
-        Function::ArrayLength => {
-            a.count(1)?;
-            Ok(Value::from(a.array(0)?.len()))
-        }
+        Function::ArrayLength => Ok(Value::from(a.array(0)?.len())),
         Function::ArrayUnique => {
-            a.count(1)?;
             let mut out: Vec<Value> = Vec::new();
             for item in a.array(0)? {
                 if !out.contains(item) {
@@ -505,14 +640,12 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             Ok(Value::Array(out))
         }
         Function::Base64Encode => {
-            a.count(1)?;
             let s = a.limited_string(0)?;
             Ok(Value::String(
                 base64::engine::general_purpose::STANDARD.encode(s),
             ))
         }
         Function::Base64Decode => {
-            a.count(1)?;
             let s = a.limited_string(0)?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s)
@@ -522,7 +655,6 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
                 .map_err(|_| a.invalid("the decoded bytes are not UTF-8 text".to_string()))
         }
         Function::Hash => {
-            a.count(2)?;
             let data = a.limited_string(0)?;
             let algorithm = a.string(1)?;
             hash(data, algorithm).map(Value::String).ok_or_else(|| {
@@ -532,7 +664,6 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             })
         }
         Function::JsonMerge => {
-            a.count(3)?;
             let left = a.object(0)?;
             let right = a.object(1)?;
             if a.boolean(2)? {
@@ -547,13 +678,6 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             Ok(Value::Object(out))
         }
         Function::MathRandom => {
-            if !(2..=3).contains(&args.len()) {
-                return Err(IntrinsicError::ArgumentCount {
-                    function: f.as_str(),
-                    expected: "2 or 3 arguments",
-                    got: args.len(),
-                });
-            }
             let start = a.rounded_int32(0)?;
             let end = a.rounded_int32(1)?;
             let seed = if args.len() == 3 {
@@ -568,13 +692,11 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
             Ok(Value::from(n.clamp(start, end - 1)))
         }
         Function::MathAdd => {
-            a.count(2)?;
             let x = a.rounded_int32(0)?;
             let y = a.rounded_int32(1)?;
             Ok(Value::from(x + y))
         }
         Function::StringSplit => {
-            a.count(2)?;
             let s = a.string(0)?;
             let delimiters: Vec<char> = a.string(1)?.chars().collect();
             // Java's StringTokenizer: every character of the second argument splits, and empty
@@ -586,10 +708,7 @@ pub fn eval(call: &Call, env: &mut Env<'_>) -> Result<Value, IntrinsicError> {
                     .collect(),
             ))
         }
-        Function::UUID => {
-            a.count(0)?;
-            Ok(Value::String((env.uuid)()))
-        }
+        Function::UUID => Ok(Value::String((env.uuid)())),
     }
 }
 
@@ -681,33 +800,6 @@ struct Args<'v> {
 }
 
 impl<'v> Args<'v> {
-    fn count(&self, n: usize) -> Result<(), IntrinsicError> {
-        if self.values.len() == n {
-            return Ok(());
-        }
-        Err(IntrinsicError::ArgumentCount {
-            function: self.f.as_str(),
-            expected: match n {
-                0 => "no arguments",
-                1 => "1 argument",
-                2 => "2 arguments",
-                _ => "3 arguments",
-            },
-            got: self.values.len(),
-        })
-    }
-
-    fn count_at_least(&self, n: usize) -> Result<(), IntrinsicError> {
-        if self.values.len() >= n {
-            return Ok(());
-        }
-        Err(IntrinsicError::ArgumentCount {
-            function: self.f.as_str(),
-            expected: "at least 1 argument",
-            got: self.values.len(),
-        })
-    }
-
     fn invalid(&self, reason: String) -> IntrinsicError {
         IntrinsicError::InvalidArgument {
             function: self.f.as_str(),
@@ -950,6 +1042,44 @@ mod tests {
             "Invalid path '$.missing' : No results for path: $['missing']"
         );
         assert_eq!(ok("States.ArrayLength($.list[?(@ > 1)])"), json!(3));
+    }
+
+    #[test]
+    fn static_checks_see_counts_and_literal_types() {
+        let check = |s: &str| check_static(&parse(s).unwrap());
+        for ok in [
+            "States.Format('{} {}', $.a, 1)",
+            "States.MathAdd($.a, -1)",
+            "States.MathRandom(1, 10, $.seed)",
+            "States.ArrayGetItem(States.Array(1, 2), 1.0)",
+            "States.Array()",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            check("States.MathAdd(1, '-1')").unwrap_err().to_string(),
+            "the argument 2 of States.MathAdd must be a number but was a string"
+        );
+        assert_eq!(
+            check("States.Array(States.UUID(1))")
+                .unwrap_err()
+                .to_string(),
+            "States.UUID takes no arguments but was given 1"
+        );
+        for bad in [
+            "States.Format()",
+            "States.MathRandom(1)",
+            "States.ArrayRange(1, 2.5, 1)",
+            "States.JsonMerge($.a, null, false)",
+            "States.Base64Encode(1)",
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+        // eval checks the count before reading any path.
+        assert!(matches!(
+            run("States.ArrayLength($.missing, 1)", &json!({})),
+            Err(IntrinsicError::ArgumentCount { .. })
+        ));
     }
 
     #[test]

@@ -114,6 +114,9 @@ enum Selector {
     Indexes(Vec<i64>),
     /// `[start:end]`.
     Slice(Option<i64>, Option<i64>),
+    /// `[(@.length-n)]`: the script expression AWS runs, an index counted from the length (the
+    /// offset is `-n`).
+    FromLength(i64),
     /// `[?(expr)]`.
     Filter(Box<Expr>),
 }
@@ -201,22 +204,40 @@ impl JsonPath {
 
     /// True for AWS "reference paths": only names and non-negative indexes, no function.
     pub fn is_reference_path(&self) -> bool {
-        self.function.is_none()
-            && self.steps.iter().all(|s| {
-                !s.deep
-                    && match s.selector {
-                        Selector::Name(_) => true,
-                        Selector::Index(i) => i >= 0,
-                        _ => false,
-                    }
-            })
+        self.not_reference_because().is_none()
+    }
+
+    /// What keeps this path from being a reference path (the first such part, in words), or
+    /// `None` for a reference path.
+    pub fn not_reference_because(&self) -> Option<&'static str> {
+        for step in &self.steps {
+            if step.deep {
+                return Some("a deep scan \"..\"");
+            }
+            let why = match step.selector {
+                Selector::Name(_) => continue,
+                Selector::Index(i) if i >= 0 => continue,
+                Selector::Index(_) => "a negative index",
+                Selector::FromLength(_) => "a script expression",
+                Selector::Wildcard => "a wildcard \"*\"",
+                Selector::Names(_) | Selector::Indexes(_) => "a union",
+                Selector::Slice(..) => "a slice",
+                Selector::Filter(_) => "a filter",
+            };
+            return Some(why);
+        }
+        self.function.map(|_| "a function")
     }
 
     /// True when the path selects at most one value (no wildcard, filter, slice, union or scan).
     pub fn is_definite(&self) -> bool {
-        self.steps
-            .iter()
-            .all(|s| !s.deep && matches!(s.selector, Selector::Name(_) | Selector::Index(_)))
+        self.steps.iter().all(|s| {
+            !s.deep
+                && matches!(
+                    s.selector,
+                    Selector::Name(_) | Selector::Index(_) | Selector::FromLength(_)
+                )
+        })
     }
 
     /// Reads the path from `root` (the value its [`Root`] stands for).
@@ -264,15 +285,17 @@ impl JsonPath {
                         }
                     }
                 }
-                Selector::Index(index) => {
+                Selector::Index(_) | Selector::FromLength(_) => {
                     let Value::Array(items) = cur else {
                         return Err(self.not_found(format!(
-                            "Filter: [{index}] can only be applied to arrays. Current context is: {}",
+                            "Filter: {} can only be applied to arrays. Current context is: {}",
+                            step.selector.bracket(),
                             compact(cur)
                         )));
                     };
+                    let index = step.selector.index_in(items.len());
                     upto.push_str(&format!("[{index}]"));
-                    match resolve_index(*index, items.len()).and_then(|i| items.get(i)) {
+                    match resolve_index(index, items.len()).and_then(|i| items.get(i)) {
                         Some(v) => cur = v,
                         None => {
                             return Err(self.not_found(format!("No results for path: {upto}")));
@@ -426,6 +449,28 @@ impl JsonPath {
     }
 }
 
+impl Selector {
+    /// The index an `Index` or `FromLength` selector picks in an array of `len` items.
+    fn index_in(&self, len: usize) -> i64 {
+        match self {
+            Selector::FromLength(offset) => i64::try_from(len)
+                .unwrap_or(i64::MAX)
+                .saturating_add(*offset),
+            Selector::Index(i) => *i,
+            _ => 0,
+        }
+    }
+
+    /// The selector as Jayway writes it in messages, for the index kinds.
+    fn bracket(&self) -> String {
+        match self {
+            Selector::FromLength(offset) => format!("[(@.length{offset:+})]"),
+            Selector::Index(i) => format!("[{i}]"),
+            _ => String::new(),
+        }
+    }
+}
+
 fn resolve_index(index: i64, len: usize) -> Option<usize> {
     if index < 0 {
         let back = usize::try_from(index.unsigned_abs()).ok()?;
@@ -532,8 +577,9 @@ fn apply_selector<'v>(
         (Selector::Names(names), Value::Object(map)) => {
             out.extend(names.iter().filter_map(|n| map.get(n)));
         }
-        (Selector::Index(i), Value::Array(items)) => {
-            out.extend(resolve_index(*i, items.len()).and_then(|i| items.get(i)));
+        (Selector::Index(_) | Selector::FromLength(_), Value::Array(items)) => {
+            let i = selector.index_in(items.len());
+            out.extend(resolve_index(i, items.len()).and_then(|i| items.get(i)));
         }
         (Selector::Indexes(indexes), Value::Array(items)) => out.extend(
             indexes
@@ -652,6 +698,10 @@ impl Parser<'_> {
             .map_or(self.text.len(), |(i, _)| *i)
     }
 
+    fn rest(&self) -> &str {
+        &self.text[self.offset()..]
+    }
+
     fn error(&self, reason: &str) -> PathError {
         PathError::Syntax {
             path: self.text.to_string(),
@@ -697,6 +747,11 @@ impl Parser<'_> {
                 }
                 Some('.') => {
                     self.pos += 1;
+                    // `$.[0]`, `$.['a']`: Jayway reads the token after a dot as it comes, so a
+                    // bracket may follow the dot.
+                    if self.peek() == Some('[') {
+                        continue;
+                    }
                     if self.eat('*') {
                         steps.push(Step {
                             deep: false,
@@ -748,6 +803,9 @@ impl Parser<'_> {
     fn name(&mut self) -> Result<String, PathError> {
         let mut name = String::new();
         while let Some(c) = self.peek() {
+            if c.is_whitespace() && !self.in_filter {
+                return Err(self.error("a blank in a dot-notation name (write ['a b'])"));
+            }
             let stop = matches!(c, '.' | '[' | '(')
                 || (self.in_filter
                     && (c.is_whitespace()
@@ -771,6 +829,35 @@ impl Parser<'_> {
             Some('*') => {
                 self.pos += 1;
                 Selector::Wildcard
+            }
+            Some('(') => {
+                // `(@.length-1)`: the one script expression Step Functions runs.
+                self.pos += 1;
+                self.skip_ws();
+                if !self.rest().starts_with("@.length") {
+                    return Err(self.error("expected '@.length' in a script expression"));
+                }
+                self.pos += "@.length".chars().count();
+                self.skip_ws();
+                let offset = match self.peek() {
+                    Some('-') => {
+                        self.pos += 1;
+                        self.skip_ws();
+                        self.opt_int()?
+                            .ok_or_else(|| self.error("expected a number"))?
+                            .saturating_neg()
+                    }
+                    Some('+') => {
+                        self.pos += 1;
+                        self.skip_ws();
+                        self.opt_int()?
+                            .ok_or_else(|| self.error("expected a number"))?
+                    }
+                    _ => 0,
+                };
+                self.skip_ws();
+                self.expect(')')?;
+                Selector::FromLength(offset)
             }
             Some('?') => {
                 self.pos += 1;
@@ -963,17 +1050,23 @@ impl Parser<'_> {
                     .map_err(|_| self.error("invalid number"))
             }
             _ => {
-                for (word, value) in [
-                    ("true", Value::Bool(true)),
-                    ("false", Value::Bool(false)),
-                    ("null", Value::Null),
-                ] {
-                    if self.text[self.offset()..].starts_with(word) {
-                        self.pos += word.len();
-                        return Ok(Operand::Literal(value));
-                    }
+                // A bare word: `true`, `false`, `null`, or else a string. Jayway as published
+                // refuses `[?(@.Name == Receipt)]`, but Step Functions accepts it when a state
+                // machine is created (AWS's own samples use it), and a string is what it means.
+                let start = self.offset();
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
+                {
+                    self.pos += 1;
                 }
-                Err(self.error("expected a value"))
+                match &self.text[start..self.offset()] {
+                    "" => Err(self.error("expected a value")),
+                    "true" => Ok(Operand::Literal(Value::Bool(true))),
+                    "false" => Ok(Operand::Literal(Value::Bool(false))),
+                    "null" => Ok(Operand::Literal(Value::Null)),
+                    word => Ok(Operand::Literal(Value::String(word.to_string()))),
+                }
             }
         }
     }
@@ -1125,6 +1218,37 @@ mod tests {
         }
         assert!(JsonPath::parse("$.a[-1]").unwrap().is_definite());
         assert!(!JsonPath::parse("$.a[1:2]").unwrap().is_definite());
+    }
+
+    #[test]
+    fn script_expression_counts_from_the_length() {
+        let v = json!({"a": [{"b": 1}, {"b": 2}, {"b": 3}]});
+        assert_eq!(q("$.a[(@.length-1)].b", &v).unwrap(), json!(3));
+        assert_eq!(q("$.a[( @.length - 3 )]", &v).unwrap(), json!({"b": 1}));
+        assert!(q("$.a[(@.length)]", &v).is_err());
+        assert_eq!(
+            q("$.a[*][(@.length-1)]", &json!({"a": [[1, 2], [3]]})).unwrap(),
+            json!([2, 3])
+        );
+        let p = JsonPath::parse("$.a[(@.length-1)]").unwrap();
+        assert!(p.is_definite());
+        assert_eq!(p.not_reference_because(), Some("a script expression"));
+        assert!(JsonPath::parse("$.a[(@.size-1)]").is_err());
+    }
+
+    #[test]
+    fn a_bracket_may_follow_a_dot_and_a_blank_may_not_sit_in_a_name() {
+        let v = json!({"a": [{"b c": 1}]});
+        assert_eq!(q("$.a.[0].['b c']", &v).unwrap(), json!(1));
+        assert!(JsonPath::parse("$.a.b c").is_err());
+    }
+
+    #[test]
+    fn a_bare_word_in_a_filter_is_a_string() {
+        let v =
+            json!({"l": [{"n": "Receipt", "v": 1}, {"n": "Other", "v": 2}, {"n": true, "v": 3}]});
+        assert_eq!(q("$.l[?(@.n==Receipt)].v", &v).unwrap(), json!([1]));
+        assert_eq!(q("$.l[?(@.n == true)].v", &v).unwrap(), json!([3]));
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl Checker {
                 ] {
                     match d {
                         Some(Dynamic::Path(p)) => {
-                            let r = if syntax::looks_like_intrinsic(p) {
+                            let r = if crate::intrinsics::is_intrinsic(p) {
                                 syntax::check_intrinsic(p)
                             } else {
                                 syntax::check_path(p, PathRules::REFERENCE)

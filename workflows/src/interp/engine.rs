@@ -2306,9 +2306,9 @@ fn region_of(arn: &str) -> String {
     arn.split(':').nth(3).unwrap_or("").to_string()
 }
 
-/// Parses an RFC 3339 timestamp (with an offset) into milliseconds.
+/// Parses an RFC 3339 timestamp into milliseconds, by the one definition Choice rules and the
+/// checker use ([`choice::parse_timestamp`]: an uppercase `T`, and `Z` or a numeric offset).
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_millis())
+    let nanos = crate::choice::parse_timestamp(text)?;
+    Millis::try_from(nanos.div_euclid(1_000_000)).ok()
 }
