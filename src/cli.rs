@@ -9,7 +9,7 @@ use turnflow_workflows::asl::{self, Severity};
 use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
-use crate::{compile, graph};
+use crate::{bench, compile, graph};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -61,6 +61,9 @@ pub enum Command {
         #[arg(long)]
         case: Option<String>,
     },
+    /// Measure turnflow's speed (and compare it with moto's).
+    #[command(subcommand)]
+    Bench(Bench),
     /// Print the turn's states, transitions and paths (or those of a definition file).
     Graph {
         /// A definition to show instead of the turn workflow.
@@ -71,6 +74,33 @@ pub enum Command {
         /// Also list the paths that go through a Catch (a failed step).
         #[arg(long)]
         all_paths: bool,
+    },
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// The pure interpreter: executions/s and state transitions/s on one thread over the
+    /// conformance definitions that need no worker; with `--moto`, the same definitions through
+    /// moto's Step Functions interpreter, and the ratio.
+    Interp {
+        /// The conformance file (default: `$TURNFLOW_SHARED_DATA/asl/conformance-dev.jsonl`,
+        /// else `../shared/data/asl/conformance-dev.jsonl`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Rounds per side; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Also run the definitions through moto (needs `moto[server]` and `boto3`).
+        #[arg(long)]
+        moto: bool,
+        /// The Python with moto and boto3 (a venv's `bin/python`; its `moto_server` is used).
+        #[arg(
+            long,
+            env = "TURNFLOW_PYTHON",
+            default_value = ".ci/tools/venv/bin/python"
+        )]
+        python: PathBuf,
     },
 }
 
@@ -119,6 +149,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compile { dir, check } => run_compile(&dir, check),
         Command::Validate { files, strict } => run_validate(&files, strict),
         Command::Conformance { file, case } => run_conformance(&file, case.as_deref()),
+        Command::Bench(Bench::Interp {
+            data,
+            rounds,
+            moto,
+            python,
+        }) => {
+            let options = bench::interp::Options {
+                data: data.unwrap_or_else(default_conformance_file),
+                rounds,
+                moto: moto.then_some(python),
+            };
+            print!("{}", bench::interp::run(&options)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Graph {
             file,
             target,
@@ -135,6 +179,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The conformance file in the shared data folder.
+fn default_conformance_file() -> PathBuf {
+    std::env::var_os("TURNFLOW_SHARED_DATA")
+        .map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from)
+        .join("asl/conformance-dev.jsonl")
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

@@ -320,6 +320,7 @@ mod tests {
     #![expect(clippy::unwrap_used)]
 
     use super::*;
+    use crate::testing::arb_json;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -493,5 +494,103 @@ mod tests {
         fn patterns_never_panic(p in "[a*\\\\]{0,10}", s in "[a*\\\\]{0,10}") {
             let _ = wildcard_match(&p, &s);
         }
+
+        #[test]
+        fn every_operator_never_panics_and_not_negates(
+            operator in prop::sample::select(Operator::ALL),
+            variable in prop::sample::select(VARIABLES),
+            operand in prop_oneof![arb_json(), prop::sample::select(VARIABLES).prop_map(Value::from)],
+            input in arb_json(),
+        ) {
+            let cmp = Condition::Compare(Comparison {
+                variable: variable.to_string(),
+                operator,
+                operand,
+            });
+            let plain = eval(&cmp, &input);
+            let negated = eval(&Condition::Not(Box::new(cmp)), &input);
+            prop_assert_eq!(negated, plain.map(|b| !b));
+        }
+
+        #[test]
+        fn path_operands_agree_with_literal_operands(
+            operator in prop::sample::select(Operator::ALL),
+            a in arb_json(),
+            b in arb_json(),
+        ) {
+            if let Some(path_form) = Operator::from_name(&format!("{}Path", operator.as_str())) {
+                let input = json!({"a": a, "b": b.clone()});
+                prop_assert_eq!(
+                    check("$.a", operator, b, input.clone()),
+                    check("$.a", path_form, json!("$.b"), input)
+                );
+            }
+        }
+
+        #[test]
+        fn orderings_are_consistent(a in arb_json(), b in arb_json()) {
+            use Operator as O;
+            let input = json!({"a": a, "b": b});
+            let families = [
+                [O::StringEqualsPath, O::StringLessThanPath, O::StringGreaterThanPath,
+                 O::StringLessThanEqualsPath, O::StringGreaterThanEqualsPath],
+                [O::NumericEqualsPath, O::NumericLessThanPath, O::NumericGreaterThanPath,
+                 O::NumericLessThanEqualsPath, O::NumericGreaterThanEqualsPath],
+                [O::TimestampEqualsPath, O::TimestampLessThanPath, O::TimestampGreaterThanPath,
+                 O::TimestampLessThanEqualsPath, O::TimestampGreaterThanEqualsPath],
+            ];
+            for [eq, lt, gt, le, ge] in families {
+                let holds = |op| check("$.a", op, json!("$.b"), input.clone()).unwrap();
+                let (eq, lt, gt, le, ge) = (holds(eq), holds(lt), holds(gt), holds(le), holds(ge));
+                prop_assert!(u8::from(eq) + u8::from(lt) + u8::from(gt) <= 1);
+                prop_assert_eq!(le, lt || eq);
+                prop_assert_eq!(ge, gt || eq);
+            }
+        }
+
+        #[test]
+        fn equality_is_reflexive(a in arb_json()) {
+            use Operator as O;
+            let input = json!({"a": a.clone()});
+            let same = |op| check("$.a", op, json!("$.a"), input.clone()).unwrap();
+            let timestamp = a.as_str().and_then(parse_timestamp).is_some();
+            prop_assert_eq!(same(O::StringEqualsPath), a.is_string());
+            prop_assert_eq!(same(O::NumericEqualsPath), a.is_number());
+            prop_assert_eq!(same(O::BooleanEqualsPath), a.is_boolean());
+            prop_assert_eq!(same(O::TimestampEqualsPath), timestamp);
+        }
+    }
+
+    /// Variables and `…Path` operands for the properties: present, missing, nested, wildcards,
+    /// a variable and the context.
+    const VARIABLES: &[&str] = &[
+        "$",
+        "$.a",
+        "$.b",
+        "$.a.b",
+        "$.b[0]",
+        "$.c[1].a",
+        "$..a",
+        "$.a[*]",
+        "$.missing",
+        "$v.n",
+        "$v",
+        "$$.x",
+        "$.a[?(@ > 1)]",
+    ];
+
+    fn eval(cond: &Condition, input: &Value) -> Result<bool, ChoiceError> {
+        let context = json!({"x": 1});
+        let variables = |name: &str| (name == "v").then(|| json!({"n": 2}));
+        let mut uuid = String::new;
+        let mut random = |a: i64, _: i64, _: Option<i64>| a;
+        let mut env = Env {
+            input,
+            context: &context,
+            variables: &variables,
+            uuid: &mut uuid,
+            random: &mut random,
+        };
+        evaluate(cond, &mut env)
     }
 }

@@ -26,7 +26,8 @@ pub mod scope;
 
 pub use conformance::{ConformanceReport, HistoryReport, run_conformance, run_histories};
 pub use engine::{
-    DATA_LIMIT_BYTES, ExecutionState, InterpError, Interpreter, classify_resource, parse_timestamp,
+    DATA_LIMIT_BYTES, ExecutionState, HISTORY_LIMIT_EVENTS, InterpError, Interpreter,
+    classify_resource, parse_timestamp,
 };
 pub use errors::StateError;
 pub use event::{

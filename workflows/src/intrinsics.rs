@@ -910,6 +910,7 @@ mod tests {
     #![expect(clippy::unwrap_used)]
 
     use super::*;
+    use crate::testing::arb_json;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -927,6 +928,68 @@ mod tests {
         };
         eval(&parse(expr)?, &mut env)
     }
+
+    /// Every function's name after `States.`.
+    const FUNCTIONS: &[&str] = &[
+        "Format",
+        "StringToJson",
+        "JsonToString",
+        "Array",
+        "ArrayPartition",
+        "ArrayContains",
+        "ArrayRange",
+        "ArrayGetItem",
+        "ArrayLength",
+        "ArrayUnique",
+        "Base64Encode",
+        "Base64Decode",
+        "Hash",
+        "JsonMerge",
+        "MathRandom",
+        "MathAdd",
+        "StringSplit",
+        "UUID",
+    ];
+
+    /// Arguments for the properties: paths into an arbitrary input, literals of each type,
+    /// boundary numbers, hash algorithms and nested calls.
+    const ARGUMENTS: &[&str] = &[
+        "$",
+        "$.a",
+        "$.b",
+        "$.c",
+        "$.a[0]",
+        "$.b.c",
+        "$..a",
+        "$.missing",
+        "$$.Execution.Id",
+        "$x.y",
+        "'{}'",
+        "'{} {}'",
+        "'a,b'",
+        "','",
+        "''",
+        "'SHA-256'",
+        "'MD5'",
+        "'e30='",
+        "'[1, 2]'",
+        "0",
+        "1",
+        "-1",
+        "3",
+        "999",
+        "1000",
+        "-2147483648",
+        "2147483647",
+        "9223372036854775807",
+        "1.5",
+        "true",
+        "false",
+        "null",
+        "States.Array(1, 'a', null)",
+        "States.StringToJson('{\"k\": 1}')",
+        "States.ArrayRange(1, 5, 1)",
+    ];
 
     fn ok(expr: &str) -> Value {
         run(
@@ -1121,6 +1184,29 @@ mod tests {
             let encoded = run("States.Base64Encode($.s)", &input).unwrap();
             let decoded = run("States.Base64Decode($.e)", &json!({"e": encoded})).unwrap();
             prop_assert_eq!(decoded, input["s"].clone());
+        }
+
+        #[test]
+        fn every_function_never_panics_on_arbitrary_input(
+            function in prop::sample::select(FUNCTIONS),
+            args in prop::collection::vec(prop::sample::select(ARGUMENTS), 0..4),
+            input in arb_json(),
+        ) {
+            let expr = format!("States.{function}({})", args.join(", "));
+            let _ = run(&expr, &input);
+        }
+
+        #[test]
+        fn array_partition_concatenates_back(
+            items in prop::collection::vec(arb_json(), 0..12),
+            size in 1usize..5,
+        ) {
+            let input = json!({"items": items.clone(), "size": size});
+            let chunks = run("States.ArrayPartition($.items, $.size)", &input).unwrap();
+            let chunks = chunks.as_array().unwrap();
+            prop_assert!(chunks.iter().all(|c| c.as_array().is_some_and(|c| !c.is_empty() && c.len() <= size)));
+            let flat: Vec<Value> = chunks.iter().flat_map(|c| c.as_array().cloned().unwrap_or_default()).collect();
+            prop_assert_eq!(flat, items);
         }
 
         #[test]

@@ -22,4 +22,6 @@ pub mod intrinsics;
 pub mod jsonpath;
 pub mod lifecycle;
 pub mod template;
+#[cfg(test)]
+mod testing;
 pub mod turn;

@@ -27,6 +27,11 @@ pub const DATA_LIMIT_BYTES: usize = 256 * 1024;
 /// The longest a Wait state may wait: AWS refuses delays past 2^31 - 1 seconds.
 const MAX_WAIT_MILLIS: i64 = (i32::MAX as i64) * 1000;
 
+/// The most events an execution's history may hold (AWS's quota): an execution that reaches it
+/// fails with `States.Runtime`. It also bounds a loop of Pass and Choice states that never
+/// waits for an event, which would otherwise keep [`Interpreter::apply`] from returning.
+pub const HISTORY_LIMIT_EVENTS: usize = 25_000;
+
 const EXECUTION_TIMEOUT_TIMER: &str = "execution-timeout";
 
 /// Why an event could not be applied.
@@ -357,6 +362,10 @@ impl Interpreter {
         while let Some(job) = self.state.jobs.pop() {
             if self.state.outcome.is_some() {
                 self.state.jobs.clear();
+                break;
+            }
+            if self.state.history.len() >= HISTORY_LIMIT_EVENTS {
+                self.history_limit_reached();
                 break;
             }
             match job {
@@ -1803,6 +1812,26 @@ impl Interpreter {
             }
             Some(parent) => self.child_finished(parent, run, index, result),
         }
+    }
+
+    /// Fails the execution for reaching [`HISTORY_LIMIT_EVENTS`].
+    fn history_limit_reached(&mut self) {
+        let error = names::RUNTIME.to_string();
+        let cause = format!(
+            "The execution reached the maximum number of history events ({HISTORY_LIMIT_EVENTS})."
+        );
+        self.record(
+            None,
+            "ExecutionFailed",
+            Some((
+                "executionFailedEventDetails",
+                json!({"error": error, "cause": cause}),
+            )),
+        );
+        self.finish(Outcome::Failed {
+            error: Some(error),
+            cause: Some(cause),
+        });
     }
 
     fn finish(&mut self, outcome: Outcome) {

@@ -273,3 +273,37 @@ fn oversized_output_fails_with_data_limit_exceeded() {
         matches!(i.outcome(), Some(Outcome::Failed { error: Some(e), .. }) if e == "States.DataLimitExceeded")
     );
 }
+
+/// Found by the fuzz target: a Pass/Map/Choice loop that never waits kept `apply` from
+/// returning. It now fails at AWS's history quota.
+#[test]
+fn a_loop_that_never_waits_fails_at_the_history_limit() {
+    let def = machine(json!({"StartAt": "Again", "States": {
+        "Again": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, -0)", "xs.$": "$.xs"},
+                  "Next": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$.xs", "ResultPath": "$.xs", "Next": "Done?",
+                 "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}},
+        "Done?": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 0, "Next": "End"}],
+                  "Default": "Again"},
+        "End": {"Type": "Succeed"}}}));
+    let mut i = Interpreter::new(def);
+    let cmds = i
+        .apply(start(json!({"n": 2, "xs": [1, 2]})))
+        .unwrap_or_default();
+    let cause = format!(
+        "The execution reached the maximum number of history events ({}).",
+        super::engine::HISTORY_LIMIT_EVENTS
+    );
+    assert!(cmds.contains(&Command::Finish(Outcome::Failed {
+        error: Some("States.Runtime".into()),
+        cause: Some(cause),
+    })));
+    // The check comes between steps; a step (here a Map's start) records a few events.
+    let len = i.history().len();
+    let limit = super::engine::HISTORY_LIMIT_EVENTS;
+    assert!(len > limit && len <= limit + 10, "{len} events");
+    assert_eq!(
+        types(&i).last().map(String::as_str),
+        Some("ExecutionFailed")
+    );
+}
