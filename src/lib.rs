@@ -1,11 +1,13 @@
 //! The turnflow runtime and command line.
 //!
 //! # Layout
+//! - [`api`]: the Step Functions API served on loopback: model, service trait, server.
 //! - [`cli`]: the `turnflow` command: argument parsing and dispatch, nothing else.
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cli;
 pub mod compile;
 pub mod graph;
