@@ -3,11 +3,13 @@
 //! # Layout
 //! - [`api`]: the Step Functions API served on loopback: model, service trait, server.
 //! - [`cli`]: the `turnflow` command: argument parsing and dispatch, nothing else.
+//! - [`client`]: the operator commands (`executions`, `tasks`) as clients of the API.
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod compile;
 pub mod graph;
