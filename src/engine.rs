@@ -44,3 +44,6 @@ pub use live::Entry;
 pub use model::*;
 pub use token::TOKEN_LEN;
 pub use worker::{Handler, TaskFailure, TaskResult, Workers};
+
+#[cfg(test)]
+mod tests;
