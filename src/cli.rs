@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use turnflow_workflows::asl::{self, Severity};
 use turnflow_workflows::turn::{self, Target};
 
-use crate::{compile, graph};
+use crate::{compile, graph, harness};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -58,6 +58,59 @@ pub enum Command {
         /// Also list the paths that go through a Catch (a failed step).
         #[arg(long)]
         all_paths: bool,
+    },
+    /// Measure turnflow.
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Engine internals (the crash-torture child).
+    #[command(hide = true)]
+    Engine {
+        /// What to run.
+        #[command(subcommand)]
+        what: EngineCommand,
+    },
+}
+
+/// What `turnflow bench` measures.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The embedded engine on the real turn definition, with zero-latency activities.
+    Engine {
+        /// Where the bench journals go.
+        #[arg(long, default_value = "target/bench-engine")]
+        dir: PathBuf,
+        /// Throughput runs (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Turns per throughput run.
+        #[arg(long, default_value_t = 5000)]
+        turns: usize,
+        /// Turns parked on task tokens for the memory figure.
+        #[arg(long, default_value_t = 100_000)]
+        parked: usize,
+        /// In-flight turns for the recovery figure.
+        #[arg(long, default_value_t = 10_000)]
+        recovery: usize,
+        /// Seconds of the latency run.
+        #[arg(long, default_value_t = 5)]
+        latency_secs: u64,
+    },
+}
+
+/// Hidden engine subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EngineCommand {
+    /// Run turns to completion in `data-dir`, logging activity keys (killed by the test).
+    TortureChild {
+        /// The directory of the journal and the key log.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// How many turns.
+        #[arg(long, default_value_t = 1000)]
+        turns: usize,
     },
 }
 
@@ -118,6 +171,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => turn::lower(&turn::turn(), target.into()),
             };
             print!("{}", graph::render(&machine, all_paths));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Engine {
+                    dir,
+                    runs,
+                    turns,
+                    parked,
+                    recovery,
+                    latency_secs,
+                },
+        } => {
+            harness::bench::run(&harness::bench::BenchOptions {
+                dir,
+                runs,
+                turns,
+                parked,
+                recovery,
+                latency_secs,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Engine {
+            what: EngineCommand::TortureChild { data_dir, turns },
+        } => {
+            harness::torture::run_child(&data_dir, turns)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -649,6 +649,12 @@ impl Engine {
         .await
     }
 
+    /// How many messages an embedded queue holds.
+    pub async fn queue_length(&self, queue: &str) -> Result<i64, EngineError> {
+        let queue = queue.to_string();
+        self.read(move |r, _| Ok(r.count_messages(&queue)?)).await
+    }
+
     /// `(executions, bytes)` of the journal's main file (after a checkpoint).
     pub async fn journal_size(&self) -> Result<(i64, i64), EngineError> {
         self.read(|r, _| Ok(r.size()?)).await

@@ -225,6 +225,15 @@ impl Reader {
         Ok(rows)
     }
 
+    /// How many messages a queue holds.
+    pub fn count_messages(&self, queue: &str) -> Result<i64, JournalError> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM messages WHERE queue = ?1",
+            params![queue],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Count and total size of the journal: `(executions, page_count * page_size)`.
     pub fn size(&self) -> Result<(i64, i64), JournalError> {
         let conn = self.conn();
