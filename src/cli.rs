@@ -10,7 +10,7 @@ use turnflow_workflows::asl::{self, Severity};
 use turnflow_workflows::turn::{self, Target};
 
 use crate::client::{self, Endpoint};
-use crate::{api, compile, graph};
+use crate::{api, compile, graph, harness};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -86,6 +86,38 @@ pub enum Command {
         #[command(subcommand)]
         command: TasksCommand,
     },
+    /// Measure turnflow.
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+/// What `turnflow bench` measures.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The embedded engine on the real turn definition, with zero-latency activities.
+    Engine {
+        /// Where the bench journals go.
+        #[arg(long, default_value = "target/bench-engine")]
+        dir: PathBuf,
+        /// Throughput runs (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Turns per throughput run.
+        #[arg(long, default_value_t = 5000)]
+        turns: usize,
+        /// Turns parked on task tokens for the memory figure.
+        #[arg(long, default_value_t = 100_000)]
+        parked: usize,
+        /// In-flight turns for the recovery figure.
+        #[arg(long, default_value_t = 10_000)]
+        recovery: usize,
+        /// Seconds of the latency run.
+        #[arg(long, default_value_t = 5)]
+        latency_secs: u64,
+    },
 }
 
 /// `turnflow engine …`.
@@ -110,6 +142,17 @@ pub enum EngineCommand {
             hide_env_values = true
         )]
         secret_access_key: Option<String>,
+    },
+    /// Engine internals: run turns to completion in `data-dir`, logging activity keys
+    /// (the crash-torture child, killed by its test).
+    #[command(hide = true)]
+    TortureChild {
+        /// The directory of the journal and the key log.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// How many turns.
+        #[arg(long, default_value_t = 1000)]
+        turns: usize,
     },
 }
 
@@ -277,6 +320,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Engine { command } => run_engine(command),
+        Command::Bench {
+            what:
+                BenchCommand::Engine {
+                    dir,
+                    runs,
+                    turns,
+                    parked,
+                    recovery,
+                    latency_secs,
+                },
+        } => {
+            harness::bench::run(&harness::bench::BenchOptions {
+                dir,
+                runs,
+                turns,
+                parked,
+                recovery,
+                latency_secs,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Executions { endpoint, command } => {
             run_client(
                 &endpoint,
@@ -298,6 +362,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run_engine(command: EngineCommand) -> anyhow::Result<ExitCode> {
     match command {
+        EngineCommand::TortureChild { data_dir, turns } => {
+            harness::torture::run_child(&data_dir, turns)?;
+            Ok(ExitCode::SUCCESS)
+        }
         EngineCommand::Serve {
             data_dir,
             listen,

@@ -4,6 +4,9 @@
 //! - [`api`]: the Step Functions API served on loopback: model, service trait, server.
 //! - [`cli`]: the `turnflow` command: argument parsing and dispatch, nothing else.
 //! - [`client`]: the operator commands (`executions`, `tasks`) as clients of the API.
+//! - [`engine`]: the durable engine — core thread, interpreters, timers, workers, tokens.
+//! - [`harness`]: the engine bench and the crash-torture child, on the real turn.
+//! - [`journal`]: the SQLite journal, group commit and the durability rule.
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
 #![warn(missing_docs)]
@@ -12,4 +15,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod compile;
+pub mod engine;
 pub mod graph;
+pub mod harness;
+pub mod journal;

@@ -6,9 +6,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use crate::engine::{Engine, EngineConfig};
+
 use super::server::{self, ServerConfig, Shutdown};
 use super::service::StepFunctions;
 use super::sigv4::Verifier;
+
+/// The journal's file name inside the data directory.
+pub const JOURNAL_FILE: &str = "journal.db";
 
 /// How `turnflow engine serve` runs.
 #[derive(Debug, Clone)]
@@ -28,11 +33,18 @@ pub struct Options {
 pub async fn run(options: Options) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("failed to create {}", options.data_dir.display()))?;
-    anyhow::bail!(
-        "the embedded engine is not part of this build yet (branch engine); nothing to serve \
-         from {}",
-        options.data_dir.display()
-    )
+    let journal = options.data_dir.join(JOURNAL_FILE);
+    let engine = Engine::open(EngineConfig::new(&journal))
+        .with_context(|| format!("failed to open the journal {}", journal.display()))?;
+    tracing::info!(
+        journal = %journal.display(),
+        resumed = engine.recovered(),
+        "engine open"
+    );
+    let engine = Arc::new(engine);
+    let served = serve_until_signal(Arc::clone(&engine), options.listen, options.verifier).await;
+    engine.shutdown().await;
+    served
 }
 
 /// Serves `service` on `listen` until Ctrl-C or SIGTERM, then shuts down gracefully.

@@ -30,6 +30,16 @@ impl Timestamp {
         Timestamp(millis)
     }
 
+    /// The time `seconds` after the epoch, rounded to the millisecond (`None` when not finite).
+    pub fn from_seconds(seconds: f64) -> Option<Timestamp> {
+        if !seconds.is_finite() {
+            return None;
+        }
+        #[expect(clippy::cast_possible_truncation, reason = "rounded to whole ms")]
+        let millis = (seconds * 1000.0).round() as i64;
+        Some(Timestamp(millis))
+    }
+
     /// Milliseconds since the epoch.
     pub fn millis(self) -> i64 {
         self.0
@@ -57,12 +67,8 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         let seconds = f64::deserialize(d)?;
-        if !seconds.is_finite() {
-            return Err(D::Error::custom("timestamp is not a finite number"));
-        }
-        #[expect(clippy::cast_possible_truncation, reason = "rounded to whole ms")]
-        let millis = (seconds * 1000.0).round() as i64;
-        Ok(Timestamp(millis))
+        Timestamp::from_seconds(seconds)
+            .ok_or_else(|| D::Error::custom("timestamp is not a finite number"))
     }
 }
 
