@@ -93,9 +93,10 @@ fn paging(max_results: Option<i32>, next_token: Option<&str>) -> ApiResult<(usiz
     Ok((offset, limit))
 }
 
-/// The payload members of history details, left out when `includeExecutionData` is false;
-/// each has a `…Details: {"truncated": false}` sibling, which says `included: false` then.
-const PAYLOADS: [(&str, &str); 2] = [("input", "inputDetails"), ("output", "outputDetails")];
+/// The payload members of history details, left out when `includeExecutionData` is false
+/// (their `…Details: {"truncated": …}` siblings stay, as AWS's history model has no
+/// `included` flag).
+const PAYLOADS: [&str; 2] = ["input", "output"];
 
 fn history_event(value: Value, include_data: bool) -> ApiResult<HistoryEvent> {
     let Value::Object(mut map) = value else {
@@ -122,10 +123,8 @@ fn history_event(value: Value, include_data: bool) -> ApiResult<HistoryEvent> {
 }
 
 fn strip_payloads(details: &mut Map<String, Value>) {
-    for (payload, info) in PAYLOADS {
-        if details.remove(payload).is_some() || details.contains_key(info) {
-            details.insert(info.into(), serde_json::json!({ "included": false }));
-        }
+    for payload in PAYLOADS {
+        details.remove(payload);
     }
 }
 
@@ -562,7 +561,7 @@ mod tests {
             without,
             Some((
                 "executionStartedEventDetails".into(),
-                json!({"inputDetails": {"included": false}, "roleArn": "r"})
+                json!({"inputDetails": {"truncated": false}, "roleArn": "r"})
             ))
         );
     }
