@@ -85,7 +85,9 @@ fn sigkill_at_random_moments_loses_nothing_and_runs_no_key_twice() -> anyhow::Re
         let mut twice = 0;
         for name in &succeeded {
             let arn = engine.arns().execution(STATE_MACHINE, name);
-            let h = engine.get_execution_history(&arn, Some(1000), false, None).await?;
+            let h = engine
+                .get_execution_history(&arn, Some(1000), false, None)
+                .await?;
             let mut state = String::new();
             let mut done: HashMap<String, usize> = HashMap::new();
             for e in &h.items {

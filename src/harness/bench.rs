@@ -89,7 +89,11 @@ struct Throughput {
     bytes_per_turn: f64,
 }
 
-async fn throughput(dir: &Path, turns: usize, durability: Durability) -> anyhow::Result<Throughput> {
+async fn throughput(
+    dir: &Path,
+    turns: usize,
+    durability: Durability,
+) -> anyhow::Result<Throughput> {
     let engine = open(dir, durability, Arc::default()).await?;
     let sm = turn::install(&engine, "turn").await?;
     turn::register(&engine, false);
@@ -104,7 +108,10 @@ async fn throughput(dir: &Path, turns: usize, durability: Durability) -> anyhow:
                 .start_execution(&sm, Some(&format!("t-{i}")), Some(&turn::input(i)))
                 .await;
             let r = match r {
-                Ok(s) => engine.wait_for_execution(&s.execution_arn).await.map(|f| f.status),
+                Ok(s) => engine
+                    .wait_for_execution(&s.execution_arn)
+                    .await
+                    .map(|f| f.status),
                 Err(e) => Err(e),
             };
             drop(permit);
@@ -117,11 +124,17 @@ async fn throughput(dir: &Path, turns: usize, durability: Durability) -> anyhow:
     }
     let elapsed = t0.elapsed().as_secs_f64();
     let arn = engine.arns().execution("turn", "t-0");
-    let h = engine.get_execution_history(&arn, Some(1000), false, None).await?;
+    let h = engine
+        .get_execution_history(&arn, Some(1000), false, None)
+        .await?;
     let transitions = h
         .items
         .iter()
-        .filter(|e| e["type"].as_str().is_some_and(|t| t.ends_with("StateEntered")))
+        .filter(|e| {
+            e["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("StateEntered"))
+        })
         .count();
     let (_, bytes) = engine.journal_size().await?;
     engine.shutdown().await;
@@ -132,7 +145,12 @@ async fn throughput(dir: &Path, turns: usize, durability: Durability) -> anyhow:
     })
 }
 
-async fn latency(dir: &Path, rate: f64, secs: u64, durability: Durability) -> anyhow::Result<(f64, f64, usize)> {
+async fn latency(
+    dir: &Path,
+    rate: f64,
+    secs: u64,
+    durability: Durability,
+) -> anyhow::Result<(f64, f64, usize)> {
     let engine = open(dir, durability, Arc::default()).await?;
     let sm = turn::install(&engine, "turn").await?;
     turn::register(&engine, false);
@@ -195,7 +213,9 @@ async fn parked_memory(dir: &Path, n: usize) -> anyhow::Result<(f64, f64, f64)> 
     let secs = t0.elapsed().as_secs_f64();
     let after = rss_mb();
     // One of them resumes: the parked turns are really waiting on their tokens.
-    let msgs = engine.receive_messages(APPROVAL_QUEUE, 1, Duration::from_secs(60)).await?;
+    let msgs = engine
+        .receive_messages(APPROVAL_QUEUE, 1, Duration::from_secs(60))
+        .await?;
     if let Some(m) = msgs.first() {
         let body: serde_json::Value = serde_json::from_str(&m.body)?;
         let token = body["taskToken"].as_str().unwrap_or("");
@@ -260,11 +280,19 @@ async fn recovery(dir: &Path, n: usize) -> anyhow::Result<(f64, f64)> {
     let t0 = Instant::now();
     let engine = open(dir, Durability::Disk, workers).await?;
     let opened = t0.elapsed().as_secs_f64();
-    anyhow::ensure!(engine.recovered() == n, "recovered {} of {n}", engine.recovered());
+    anyhow::ensure!(
+        engine.recovered() == n,
+        "recovered {} of {n}",
+        engine.recovered()
+    );
     for i in 0..n {
         let arn = engine.arns().execution("turn", &format!("r-{i}"));
         let f = engine.wait_for_execution(&arn).await?;
-        anyhow::ensure!(f.status == "SUCCEEDED", "a recovered turn ended {}", f.status);
+        anyhow::ensure!(
+            f.status == "SUCCEEDED",
+            "a recovered turn ended {}",
+            f.status
+        );
     }
     let all = t0.elapsed().as_secs_f64();
     engine.shutdown().await;
@@ -272,7 +300,9 @@ async fn recovery(dir: &Path, n: usize) -> anyhow::Result<(f64, f64)> {
 }
 
 async fn bench(o: &BenchOptions) -> anyhow::Result<()> {
-    println!("turnflow bench engine: state-machines/turn.asl.json, zero-latency in-process activities");
+    println!(
+        "turnflow bench engine: state-machines/turn.asl.json, zero-latency in-process activities"
+    );
     println!(
         "  machine: {} cores; journal: SQLite WAL, acknowledged after fsync unless noted",
         std::thread::available_parallelism().map_or(0, |n| n.get())
@@ -288,7 +318,12 @@ async fn bench(o: &BenchOptions) -> anyhow::Result<()> {
     let mut per_turn = 0.0;
     let mut bytes = Vec::new();
     for r in 0..o.runs {
-        let t = throughput(&fresh(&o.dir, &format!("throughput-{r}"))?, o.turns, Durability::Disk).await?;
+        let t = throughput(
+            &fresh(&o.dir, &format!("throughput-{r}"))?,
+            o.turns,
+            Durability::Disk,
+        )
+        .await?;
         println!("    run {}: {:.0} turns/s", r + 1, t.turns_per_s);
         tps.push(t.turns_per_s);
         per_turn = t.transitions_per_turn;
@@ -309,12 +344,24 @@ async fn bench(o: &BenchOptions) -> anyhow::Result<()> {
         verdict(b <= 8192.0)
     );
     let rate = (turns_s / 2.0).max(1.0);
-    let (p50, p99, n) = latency(&fresh(&o.dir, "latency")?, rate, o.latency_secs, Durability::Disk).await?;
+    let (p50, p99, n) = latency(
+        &fresh(&o.dir, "latency")?,
+        rate,
+        o.latency_secs,
+        Durability::Disk,
+    )
+    .await?;
     println!(
         "  engine overhead per turn at {rate:.0} turns/s (half the max; {n} turns; start to durable finish): p50 {p50:.2} ms, p99 {p99:.2} ms  target p99 <= 5 ms: {}",
         verdict(p99 <= 5.0)
     );
-    let (p50p, p99p, _) = latency(&fresh(&o.dir, "latency-process")?, rate, o.latency_secs, Durability::Process).await?;
+    let (p50p, p99p, _) = latency(
+        &fresh(&o.dir, "latency-process")?,
+        rate,
+        o.latency_secs,
+        Durability::Process,
+    )
+    .await?;
     println!(
         "    same, acknowledged at commit without waiting for the fsync (survives kill -9, not power loss): p50 {p50p:.2} ms, p99 {p99p:.2} ms"
     );

@@ -58,16 +58,13 @@ async fn child(dir: PathBuf, turns: usize) -> anyhow::Result<()> {
             step,
             Handler::new(move |input: Value| {
                 let key = input["idempotencyKey"].as_str().unwrap_or("").to_string();
-                let logged = keys
-                    .lock()
+                let logged = keys.lock().map_err(|_| ()).and_then(|c| {
+                    c.execute(
+                        "INSERT INTO invocations (key, pid) VALUES (?1, ?2)",
+                        params![key, pid],
+                    )
                     .map_err(|_| ())
-                    .and_then(|c| {
-                        c.execute(
-                            "INSERT INTO invocations (key, pid) VALUES (?1, ?2)",
-                            params![key, pid],
-                        )
-                        .map_err(|_| ())
-                    });
+                });
                 let out = out.clone();
                 async move {
                     match logged {

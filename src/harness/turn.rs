@@ -60,9 +60,13 @@ pub async fn install(engine: &Engine, name: &str) -> Result<String, EngineError>
 /// The facts a zero-latency step returns.
 pub fn facts(step: &str, parked: bool) -> Value {
     match step {
-        "triage" => json!({"route": "answer", "language": "en", "intent": "order_status", "complexity": "simple"}),
+        "triage" => {
+            json!({"route": "answer", "language": "en", "intent": "order_status", "complexity": "simple"})
+        }
         "retrieve" => json!({"passages": [{"source": "kb-shipping-1", "score": 0.92}]}),
-        "act" => json!({"reads": {"order": "o-1001", "status": "shipped"}, "proposal": {"kind": "none"}}),
+        "act" => {
+            json!({"reads": {"order": "o-1001", "status": "shipped"}, "proposal": {"kind": "none"}})
+        }
         "verify" if parked => json!({"outcome": "needs_approval", "reason": "refund above limit"}),
         "verify" => json!({"outcome": "respond"}),
         "respond" => json!({"delivered": true, "citations": ["kb-shipping-1"]}),
