@@ -123,6 +123,9 @@ pub(crate) enum Msg {
     Shutdown,
 }
 
+/// A waiting `GetActivityTask`: the worker's name and where to answer.
+type Poller = (Option<String>, Reply<Option<ActivityTask>>);
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum TimerKey {
     Interp(String),
@@ -163,7 +166,7 @@ pub(crate) struct Core {
     live: HashMap<i64, Live>,
     heap: BinaryHeap<Reverse<(Millis, i64, TimerKey)>>,
     external: HashMap<String, VecDeque<(i64, String)>>,
-    pollers: HashMap<String, VecDeque<(Option<String>, Reply<Option<ActivityTask>>)>>,
+    pollers: HashMap<String, VecDeque<Poller>>,
     waiters: HashMap<i64, Vec<Reply<Finished>>>,
     acks: Vec<Ack>,
     dispatch: Vec<Dispatch>,
@@ -1173,10 +1176,7 @@ impl Core {
         self.assign = false;
         let names: Vec<String> = self.pollers.keys().cloned().collect();
         for name in names {
-            loop {
-                let Some(queue) = self.pollers.get_mut(&name) else {
-                    break;
-                };
+            while let Some(queue) = self.pollers.get_mut(&name) {
                 queue.retain(|(_, r)| !r.is_closed());
                 if queue.is_empty() {
                     break;
