@@ -34,7 +34,7 @@ mod sync;
 
 pub use reader::{ExecutionRecord, Reader, StateMachineRecord};
 pub use schema::FORMAT_VERSION;
-pub use store::{ExecutionRow, Journal, MessageRow, TokenRow};
+pub use store::{ExecutionRow, Journal, MessageRow, StateMachineRow, TokenRow};
 pub use sync::{Ack, Syncer};
 
 /// How far a commit goes before callers are answered.

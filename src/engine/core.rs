@@ -97,6 +97,12 @@ pub(crate) enum Msg {
         reply: Reply<Finished>,
     },
     WorkersChanged,
+    /// A task handed to a poller that was gone when the answer was sent.
+    Undelivered {
+        exec: i64,
+        task_id: String,
+        token: String,
+    },
     SendMessage {
         queue: String,
         body: String,
@@ -116,6 +122,9 @@ pub(crate) enum Msg {
     Tick,
     Shutdown,
 }
+
+/// A waiting `GetActivityTask`: the worker's name and where to answer.
+type Poller = (Option<String>, Reply<Option<ActivityTask>>);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum TimerKey {
@@ -157,7 +166,7 @@ pub(crate) struct Core {
     live: HashMap<i64, Live>,
     heap: BinaryHeap<Reverse<(Millis, i64, TimerKey)>>,
     external: HashMap<String, VecDeque<(i64, String)>>,
-    pollers: HashMap<String, VecDeque<(Option<String>, Reply<Option<ActivityTask>>)>>,
+    pollers: HashMap<String, VecDeque<Poller>>,
     waiters: HashMap<i64, Vec<Reply<Finished>>>,
     acks: Vec<Ack>,
     dispatch: Vec<Dispatch>,
@@ -426,6 +435,11 @@ impl Core {
                 Ok(())
             }
             Msg::WorkersChanged => self.workers_changed(),
+            Msg::Undelivered {
+                exec,
+                task_id,
+                token,
+            } => self.undelivered(exec, task_id, &token),
             Msg::SendMessage { queue, body, reply } => {
                 let id = uuid();
                 self.journal
@@ -1048,10 +1062,14 @@ impl Core {
             ));
         }
         let Some(row) = self.journal.token(token)? else {
-            return Err(EngineError::TaskDoesNotExist(
-                "no task has this token".into(),
-            ));
+            // AWS tokens carry what they name: one it cannot read is an invalid token.
+            return Err(EngineError::InvalidToken("no task has this token".into()));
         };
+        if self.journal.execution(row.exec_id)?.is_none() {
+            return Err(EngineError::TaskDoesNotExist(
+                "the token's execution no longer exists".into(),
+            ));
+        }
         let closed = || {
             EngineError::TaskTimedOut(
                 "the task of this token was already closed (answered, timed out or stopped)".into(),
@@ -1158,10 +1176,7 @@ impl Core {
         self.assign = false;
         let names: Vec<String> = self.pollers.keys().cloned().collect();
         for name in names {
-            loop {
-                let Some(queue) = self.pollers.get_mut(&name) else {
-                    break;
-                };
+            while let Some(queue) = self.pollers.get_mut(&name) {
                 queue.retain(|(_, r)| !r.is_closed());
                 if queue.is_empty() {
                     break;
@@ -1201,15 +1216,24 @@ impl Core {
                     .and_then(|t| t.heartbeat_at)
                 {
                     self.heap
-                        .push(Reverse((at, exec, TimerKey::Heartbeat(task_id))));
+                        .push(Reverse((at, exec, TimerKey::Heartbeat(task_id.clone()))));
                 }
-                self.ack(
-                    reply,
-                    Ok(Some(ActivityTask {
-                        task_token: token,
-                        input,
-                    })),
-                );
+                // A poller whose call ended meanwhile never gets the task: it goes back to
+                // the queue with a new token.
+                let back = self.tx.clone();
+                let task = ActivityTask {
+                    task_token: token.clone(),
+                    input,
+                };
+                self.acks.push(Box::new(move || {
+                    if reply.send(Ok(Some(task))).is_err() {
+                        let _ = back.send(Msg::Undelivered {
+                            exec,
+                            task_id,
+                            token,
+                        });
+                    }
+                }));
             }
         }
         self.pollers.retain(|_, q| !q.is_empty());
@@ -1229,6 +1253,34 @@ impl Core {
             }
         }
         Ok(None)
+    }
+
+    fn undelivered(&mut self, exec: i64, task_id: String, token: &str) -> Result<(), JournalError> {
+        let requeue = match self
+            .ensure_live(exec)?
+            .and_then(|l| l.tasks.get_mut(&task_id))
+        {
+            Some(t) if t.token.as_deref() == Some(token) => {
+                t.token = None;
+                t.started = false;
+                t.heartbeat_at = None;
+                match &t.route {
+                    Route::Activity(name) => Some(name.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(name) = requeue {
+            self.journal.close_token(token)?;
+            self.external
+                .entry(name)
+                .or_default()
+                .push_front((exec, task_id));
+            self.assign = true;
+            self.touched.insert(exec);
+        }
+        Ok(())
     }
 
     fn workers_changed(&mut self) -> Result<(), JournalError> {

@@ -40,10 +40,10 @@ pub enum EngineError {
     /// Task output that is not JSON or is too large.
     #[error("invalid output: {0}")]
     InvalidOutput(String),
-    /// A token that is not one the engine hands out.
+    /// A token (task token or page token) the engine did not hand out.
     #[error("invalid token: {0}")]
     InvalidToken(String),
-    /// A well-formed token that names no task.
+    /// A token whose execution no longer exists.
     #[error("task does not exist: {0}")]
     TaskDoesNotExist(String),
     /// The token's task was already closed: answered, timed out or cancelled.

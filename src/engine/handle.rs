@@ -702,7 +702,7 @@ fn paging(
         None => 0,
         Some(t) => t
             .parse()
-            .map_err(|_| EngineError::ValidationException(format!("invalid nextToken `{t}`")))?,
+            .map_err(|_| EngineError::InvalidToken(format!("invalid nextToken `{t}`")))?,
     };
     Ok((offset, limit))
 }

@@ -44,9 +44,7 @@ impl Entry {
 
 /// The interpreter events an execution's entries amount to: `(seq, event)`, redrives
 /// applied; and when it was last redriven.
-pub(crate) fn effective(
-    bodies: &[Vec<u8>],
-) -> Result<(Vec<(i64, Event)>, Option<Millis>), JournalError> {
+pub(crate) fn effective(bodies: &[Vec<u8>]) -> Result<Effective, JournalError> {
     let mut events = Vec::with_capacity(bodies.len());
     let mut redriven = None;
     for (i, body) in bodies.iter().enumerate() {
@@ -61,6 +59,9 @@ pub(crate) fn effective(
     }
     Ok((events, redriven))
 }
+
+/// `(seq, event)` pairs and the time of the last redrive.
+pub(crate) type Effective = (Vec<(i64, Event)>, Option<Millis>);
 
 /// A task the execution waits for.
 #[derive(Debug, Clone)]

@@ -394,7 +394,7 @@ async fn task_tokens_resume_and_refuse_like_aws() {
     let unknown = engine
         .send_task_success("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "{}")
         .await;
-    assert_eq!(unknown.err().map(|e| e.code()), Some("TaskDoesNotExist"));
+    assert_eq!(unknown.err().map(|e| e.code()), Some("InvalidToken"));
     let malformed = engine.send_task_failure("a1:task-1", None, None).await;
     assert_eq!(malformed.err().map(|e| e.code()), Some("InvalidToken"));
     let bad_output = engine.send_task_success(&token, "{not json").await;

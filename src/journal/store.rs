@@ -12,6 +12,9 @@ pub struct Journal {
     conn: Connection,
 }
 
+/// `(id, role_arn, latest version, deleted, created_ms)` of a state machine.
+pub type StateMachineRow = (i64, String, i64, bool, i64);
+
 /// An execution's row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionRow {
@@ -119,10 +122,7 @@ impl Journal {
     // --- state machines ---
 
     /// `(id, role_arn, latest version, deleted, created_ms)` of a state machine by name.
-    pub fn state_machine(
-        &self,
-        name: &str,
-    ) -> Result<Option<(i64, String, i64, bool, i64)>, JournalError> {
+    pub fn state_machine(&self, name: &str) -> Result<Option<StateMachineRow>, JournalError> {
         Ok(self
             .conn
             .prepare_cached(
