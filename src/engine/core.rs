@@ -824,6 +824,11 @@ impl Core {
         let mut events = Vec::new();
         let mut dispatch = None;
         let handled_before = !fresh && (task.started || task.waits_for_token());
+        if fresh {
+            // A redriven task runs again: the replayed TaskStarted was the failed attempt's,
+            // and an external worker must be able to pick the task up again.
+            task.started = false;
+        }
         if !handled_before {
             match task.route.clone() {
                 Route::Sqs { queue, body } => {

@@ -166,9 +166,28 @@ impl Live {
         let mut live = Live::new(id, definition);
         live.seq = i64::try_from(bodies.len()).unwrap_or(i64::MAX);
         let (events, redriven) = effective(bodies)?;
-        for (_, event) in events {
+        // A task a worker took before the last redrive runs again after it: its
+        // TaskStarted belongs to the failed attempt, and a worker must be able to take it.
+        let last_redrive = bodies
+            .iter()
+            .rposition(|b| matches!(Entry::decode(b), Ok(Entry::Redriven { .. })))
+            .map(|i| i64::try_from(i).unwrap_or(i64::MAX) + 1);
+        let mut stale = std::collections::HashSet::new();
+        for (seq, event) in events {
+            if let (Some(r), Event::TaskStarted { task_id, .. }) = (last_redrive, &event) {
+                if seq < r {
+                    stale.insert(task_id.clone());
+                } else {
+                    stale.remove(task_id);
+                }
+            }
             let commands = live.interp.apply(event.clone()).unwrap_or_default();
             live.absorb(&event, &commands);
+        }
+        for task_id in &stale {
+            if let Some(t) = live.tasks.get_mut(task_id) {
+                t.started = false;
+            }
         }
         if let Some(at) = redriven {
             for t in live.tasks.values_mut() {
