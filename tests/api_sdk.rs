@@ -623,11 +623,11 @@ async fn a_stop_and_a_redrive_after_a_fixed_failure() {
     assert_eq!(d.error(), Some("Turnflow.BackendUnavailable"));
     assert_eq!(d.redrive_status().map(|s| s.as_str()), Some("REDRIVABLE"));
 
-    // A succeeded execution cannot be redriven.
+    // An unknown execution cannot be redriven.
     let not = l
         .client
         .redrive_execution()
-        .execution_arn(&failing.replace(":to-fix", ":nope"))
+        .execution_arn(failing.replace(":to-fix", ":nope"))
         .send()
         .await
         .expect_err("no such execution");
