@@ -19,6 +19,7 @@ use anyhow::{Context as _, bail};
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_sdk_sfn::Client;
+use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -109,6 +110,32 @@ impl Intercept for RawJson {
     }
 }
 
+/// An SDK error as `Code: message` when the service answered, else the whole chain.
+fn explain<E, R>(e: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => anyhow::anyhow!("{code}: {message}"),
+        (Some(code), None) => anyhow::anyhow!("{code}"),
+        _ => {
+            // The chain of causes, each once: "dispatch failure: io error: … refused".
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let part = s.to_string();
+                if !text.ends_with(&part) {
+                    text.push_str(": ");
+                    text.push_str(&part);
+                }
+                source = s.source();
+            }
+            anyhow::anyhow!("{text}")
+        }
+    }
+}
+
 /// Resolves a state machine given by ARN or by name.
 async fn state_machine_arn(client: &Client, given: &str) -> anyhow::Result<String> {
     if given.starts_with("arn:") {
@@ -116,7 +143,9 @@ async fn state_machine_arn(client: &Client, given: &str) -> anyhow::Result<Strin
     }
     let mut pages = client.list_state_machines().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.context("failed to list state machines")?;
+        let page = page
+            .map_err(explain)
+            .context("failed to list state machines")?;
         if let Some(m) = page.state_machines().iter().find(|m| m.name() == given) {
             return Ok(m.state_machine_arn().to_owned());
         }
@@ -138,7 +167,9 @@ pub async fn list_executions(
             let mut arns = Vec::new();
             let mut pages = client.list_state_machines().into_paginator().send();
             while let Some(page) = pages.next().await {
-                let page = page.context("failed to list state machines")?;
+                let page = page
+                    .map_err(explain)
+                    .context("failed to list state machines")?;
                 arns.extend(
                     page.state_machines()
                         .iter()
@@ -164,6 +195,7 @@ pub async fn list_executions(
                 .interceptor(raw.clone())
                 .send()
                 .await
+                .map_err(explain)
                 .with_context(|| format!("failed to list the executions of {arn}"))?;
             for e in page.executions() {
                 if rows.len() >= limit {
@@ -222,6 +254,7 @@ pub async fn describe_execution(client: &Client, arn: &str, json: bool) -> anyho
         .interceptor(raw.clone())
         .send()
         .await
+        .map_err(explain)
         .with_context(|| format!("failed to describe {arn}"))?;
     if json {
         return pretty(&raw.take().pop().unwrap_or(Value::Null));
@@ -275,6 +308,7 @@ pub async fn history(
             .interceptor(raw.clone())
             .send()
             .await
+            .map_err(explain)
             .with_context(|| format!("failed to read the history of {arn}"))?;
         events.extend(page.events().iter().cloned());
         match page.next_token() {
@@ -476,6 +510,7 @@ pub async fn stop(
         .set_cause(cause)
         .send()
         .await
+        .map_err(explain)
         .with_context(|| format!("failed to stop {arn}"))?;
     Ok(format!(
         "stopped {arn} at {}\n",
@@ -490,6 +525,7 @@ pub async fn redrive(client: &Client, arn: &str) -> anyhow::Result<String> {
         .execution_arn(arn)
         .send()
         .await
+        .map_err(explain)
         .with_context(|| format!("failed to redrive {arn}"))?;
     Ok(format!(
         "redrove {arn} at {}\n",
@@ -506,6 +542,7 @@ pub async fn task_success(client: &Client, token: &str, output: &str) -> anyhow:
         .output(output)
         .send()
         .await
+        .map_err(explain)
         .context("failed to send the task's success")?;
     Ok("task succeeded\n".to_owned())
 }
@@ -524,6 +561,7 @@ pub async fn task_failure(
         .set_cause(cause)
         .send()
         .await
+        .map_err(explain)
         .context("failed to send the task's failure")?;
     Ok("task failed\n".to_owned())
 }
@@ -535,6 +573,7 @@ pub async fn task_heartbeat(client: &Client, token: &str) -> anyhow::Result<Stri
         .task_token(token)
         .send()
         .await
+        .map_err(explain)
         .context("failed to send the heartbeat")?;
     Ok("heartbeat sent\n".to_owned())
 }

@@ -240,7 +240,7 @@ async fn handle<S: StepFunctions>(
                 op = %operation,
                 status = e.status(),
                 code = %e.code,
-                message = %e.message,
+                detail = %e.message,
                 elapsed_ms,
                 request_id,
                 "request refused"
