@@ -58,6 +58,17 @@ fn client(addr: std::net::SocketAddr, key: &str, secret: &str) -> Client {
 }
 
 async fn local_with(tag: &str, verifier: Option<Verifier>) -> Local {
+    local_configured(
+        tag,
+        ServerConfig {
+            verifier,
+            ..ServerConfig::default()
+        },
+    )
+    .await
+}
+
+async fn local_configured(tag: &str, server_config: ServerConfig) -> Local {
     let dir = temp_dir(tag);
     let clock = ManualClock::new(T0);
     let mut config = EngineConfig::new(dir.join("journal.db"));
@@ -65,10 +76,6 @@ async fn local_with(tag: &str, verifier: Option<Verifier>) -> Local {
     config.durability = Durability::Process;
     let engine = Arc::new(Engine::open(config).expect("engine opens"));
     let shutdown = Shutdown::new();
-    let server_config = ServerConfig {
-        verifier,
-        ..ServerConfig::default()
-    };
     let (addr, _task) = server::spawn(
         "127.0.0.1:0".parse().expect("addr"),
         Arc::clone(&engine),
@@ -1041,4 +1048,65 @@ async fn the_cli_reads_and_operates_executions() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_long_poll_is_answered_empty_and_shutdown_ends_polls() {
+    let l = local_configured(
+        "poll",
+        ServerConfig {
+            long_poll: std::time::Duration::from_millis(200),
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let activity = l
+        .client
+        .create_activity()
+        .name("idle")
+        .send()
+        .await
+        .expect("activity")
+        .activity_arn()
+        .to_owned();
+    let empty = l
+        .client
+        .get_activity_task()
+        .activity_arn(&activity)
+        .send()
+        .await
+        .expect("an empty answer, not an error");
+    assert_eq!(empty.task_token(), None);
+    assert_eq!(empty.input(), None);
+
+    // With the server's own 62 s limit, a shutdown answers a waiting poll at once.
+    let l = local("poll-shutdown").await;
+    let activity = l
+        .client
+        .create_activity()
+        .name("idle")
+        .send()
+        .await
+        .expect("activity")
+        .activity_arn()
+        .to_owned();
+    let client = l.client.clone();
+    let poll = tokio::spawn(async move {
+        client
+            .get_activity_task()
+            .activity_arn(activity)
+            .send()
+            .await
+    });
+    // Real network: give the poll time to reach the server (nothing to observe it by).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let began = std::time::Instant::now();
+    l.shutdown.trigger();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(10), poll)
+        .await
+        .expect("the poll ends with the server")
+        .expect("joined")
+        .expect("an empty answer");
+    assert_eq!(answered.task_token(), None);
+    assert!(began.elapsed() < std::time::Duration::from_secs(10));
 }
