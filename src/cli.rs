@@ -1,5 +1,6 @@
 //! The `turnflow` command line: argument parsing and dispatch only.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,7 +10,8 @@ use turnflow_workflows::asl::{self, Severity};
 use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
-use crate::{bench, compile, graph};
+use crate::client::{self, Endpoint};
+use crate::{api, bench, compile, graph, harness};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -75,6 +77,166 @@ pub enum Command {
         #[arg(long)]
         all_paths: bool,
     },
+    /// Run the embedded engine.
+    Engine {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: EngineCommand,
+    },
+    /// Inspect and operate executions through a Step Functions API (the local engine's by
+    /// default).
+    Executions {
+        /// Where the API is.
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: ExecutionsCommand,
+    },
+    /// Answer tasks (activity tasks and task-token waits) through a Step Functions API.
+    Tasks {
+        /// Where the API is.
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: TasksCommand,
+    },
+}
+
+/// `turnflow engine …`.
+#[derive(Debug, Subcommand)]
+pub enum EngineCommand {
+    /// Run the engine and serve the Step Functions API (AWS JSON 1.0) until Ctrl-C or SIGTERM.
+    Serve {
+        /// Where the journal lives.
+        #[arg(long, default_value = ".turnflow", env = "TURNFLOW_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The address to serve on (loopback by default; anything else exposes the engine).
+        #[arg(long, default_value = api::server::DEFAULT_LISTEN, env = "TURNFLOW_LISTEN")]
+        listen: SocketAddr,
+        /// Require requests signed (SigV4) with this access key id; needs the secret too.
+        #[arg(long, env = "TURNFLOW_ACCESS_KEY_ID", requires = "secret_access_key")]
+        access_key_id: Option<String>,
+        /// The secret access key that goes with --access-key-id.
+        #[arg(
+            long,
+            env = "TURNFLOW_SECRET_ACCESS_KEY",
+            requires = "access_key_id",
+            hide_env_values = true
+        )]
+        secret_access_key: Option<String>,
+    },
+    /// Engine internals: run turns to completion in `data-dir`, logging activity keys
+    /// (the crash-torture child, killed by its test).
+    #[command(hide = true)]
+    TortureChild {
+        /// The directory of the journal and the key log.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// How many turns.
+        #[arg(long, default_value_t = 1000)]
+        turns: usize,
+    },
+}
+
+/// Where a Step Functions API is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EndpointArgs {
+    /// The API's URL [default: the local engine, http://127.0.0.1:8083].
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    pub endpoint_url: Option<String>,
+    /// The region [default: AWS_REGION, else us-east-1].
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+}
+
+/// `turnflow executions …`.
+#[derive(Debug, Subcommand)]
+pub enum ExecutionsCommand {
+    /// List executions, newest first.
+    List {
+        /// Only this state machine's (ARN or name); all state machines' when absent.
+        #[arg(long)]
+        state_machine: Option<String>,
+        /// Only executions with this status (running, succeeded, failed, timed_out, aborted,
+        /// pending_redrive).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long)]
+        max: Option<usize>,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one execution: status, input, output, error, redrive status.
+    Describe {
+        /// The execution's ARN.
+        execution: String,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an execution's history as a timeline (or JSON with --json).
+    History {
+        /// The execution's ARN.
+        execution: String,
+        /// Newest event first.
+        #[arg(long)]
+        reverse: bool,
+        /// Leave inputs and outputs out.
+        #[arg(long)]
+        no_data: bool,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a running execution.
+    Stop {
+        /// The execution's ARN.
+        execution: String,
+        /// The error to record.
+        #[arg(long)]
+        error: Option<String>,
+        /// The cause to record.
+        #[arg(long)]
+        cause: Option<String>,
+    },
+    /// Restart a failed, timed-out or aborted execution from where it stopped.
+    Redrive {
+        /// The execution's ARN.
+        execution: String,
+    },
+}
+
+/// `turnflow tasks …`.
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// Answer a task with its result.
+    Success {
+        /// The task token.
+        token: String,
+        /// The result (JSON).
+        #[arg(long, default_value = "{}")]
+        output: String,
+    },
+    /// Fail a task.
+    Failure {
+        /// The task token.
+        token: String,
+        /// The error name (what Retry and Catch match).
+        #[arg(long)]
+        error: Option<String>,
+        /// The cause.
+        #[arg(long)]
+        cause: Option<String>,
+    },
+    /// Tell the engine the task's worker is alive.
+    Heartbeat {
+        /// The task token.
+        token: String,
+    },
 }
 
 /// The benchmarks.
@@ -102,6 +264,27 @@ pub enum Bench {
         )]
         python: PathBuf,
     },
+    /// The embedded engine on the real turn definition, with zero-latency activities.
+    Engine {
+        /// Where the bench journals go.
+        #[arg(long, default_value = "target/bench-engine")]
+        dir: PathBuf,
+        /// Throughput runs (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Turns per throughput run.
+        #[arg(long, default_value_t = 5000)]
+        turns: usize,
+        /// Turns parked on task tokens for the memory figure.
+        #[arg(long, default_value_t = 100_000)]
+        parked: usize,
+        /// In-flight turns for the recovery figure.
+        #[arg(long, default_value_t = 10_000)]
+        recovery: usize,
+        /// Seconds of the latency run.
+        #[arg(long, default_value_t = 5)]
+        latency_secs: u64,
+    },
 }
 
 /// The compiled form of the turn.
@@ -125,7 +308,12 @@ impl From<TargetArg> for Target {
 /// Runs the command line; the process exit code is returned.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The server logs each request at info; the one-shot commands only warnings.
+    init_tracing(if matches!(cli.command, Command::Engine { .. }) {
+        "info"
+    } else {
+        "warn"
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -135,9 +323,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TURNFLOW_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -178,6 +366,127 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", graph::render(&machine, all_paths));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Engine { command } => run_engine(command),
+        Command::Bench(Bench::Engine {
+            dir,
+            runs,
+            turns,
+            parked,
+            recovery,
+            latency_secs,
+        }) => {
+            harness::bench::run(&harness::bench::BenchOptions {
+                dir,
+                runs,
+                turns,
+                parked,
+                recovery,
+                latency_secs,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Executions { endpoint, command } => {
+            run_client(
+                &endpoint,
+                |c| async move { run_executions(&c, command).await },
+            )
+        }
+        Command::Tasks { endpoint, command } => {
+            run_client(&endpoint, |c| async move { run_tasks(&c, command).await })
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")
+}
+
+fn run_engine(command: EngineCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        EngineCommand::TortureChild { data_dir, turns } => {
+            harness::torture::run_child(&data_dir, turns)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        EngineCommand::Serve {
+            data_dir,
+            listen,
+            access_key_id,
+            secret_access_key,
+        } => {
+            let verifier = match (access_key_id, secret_access_key) {
+                (Some(id), Some(secret)) => Some(api::sigv4::Verifier::new(id, secret)),
+                _ => None,
+            };
+            runtime()?.block_on(api::daemon::run(api::daemon::Options {
+                data_dir,
+                listen,
+                verifier,
+            }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_client<F, Fut>(endpoint: &EndpointArgs, f: F) -> anyhow::Result<ExitCode>
+where
+    F: FnOnce(aws_sdk_sfn::Client) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<String>>,
+{
+    let endpoint = Endpoint {
+        url: endpoint.endpoint_url.clone(),
+        region: endpoint.region.clone(),
+    };
+    let text = runtime()?.block_on(async {
+        let c = client::connect(&endpoint).await;
+        f(c).await
+    })?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_executions(
+    c: &aws_sdk_sfn::Client,
+    command: ExecutionsCommand,
+) -> anyhow::Result<String> {
+    match command {
+        ExecutionsCommand::List {
+            state_machine,
+            status,
+            max,
+            json,
+        } => {
+            client::list_executions(c, state_machine.as_deref(), status.as_deref(), max, json).await
+        }
+        ExecutionsCommand::Describe { execution, json } => {
+            client::describe_execution(c, &execution, json).await
+        }
+        ExecutionsCommand::History {
+            execution,
+            reverse,
+            no_data,
+            json,
+        } => client::history(c, &execution, reverse, !no_data, json).await,
+        ExecutionsCommand::Stop {
+            execution,
+            error,
+            cause,
+        } => client::stop(c, &execution, error, cause).await,
+        ExecutionsCommand::Redrive { execution } => client::redrive(c, &execution).await,
+    }
+}
+
+async fn run_tasks(c: &aws_sdk_sfn::Client, command: TasksCommand) -> anyhow::Result<String> {
+    match command {
+        TasksCommand::Success { token, output } => client::task_success(c, &token, &output).await,
+        TasksCommand::Failure {
+            token,
+            error,
+            cause,
+        } => client::task_failure(c, &token, error, cause).await,
+        TasksCommand::Heartbeat { token } => client::task_heartbeat(c, &token).await,
     }
 }
 

@@ -1,13 +1,23 @@
 //! The turnflow runtime and command line.
 //!
 //! # Layout
-//! - [`bench`]: `turnflow bench`: the interpreter's speed, against moto's.
+//! - [`api`]: the Step Functions API served on loopback: model, service trait, server.
+//! - [`bench`]: `turnflow bench`: the interpreter's and the engine's speed.
 //! - [`cli`]: the `turnflow` command: argument parsing and dispatch, nothing else.
+//! - [`client`]: the operator commands (`executions`, `tasks`) as clients of the API.
+//! - [`engine`]: the durable engine — core thread, interpreters, timers, workers, tokens.
+//! - [`harness`]: the engine bench and the crash-torture child, on the real turn.
+//! - [`journal`]: the SQLite journal, group commit and the durability rule.
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod bench;
 pub mod cli;
+pub mod client;
 pub mod compile;
+pub mod engine;
 pub mod graph;
+pub mod harness;
+pub mod journal;
