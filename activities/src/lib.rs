@@ -6,5 +6,6 @@
 //!   office, guardrails, conversation store, outbox).
 #![warn(missing_docs)]
 
+pub mod brain;
 pub mod payload;
 pub mod ports;
