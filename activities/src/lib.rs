@@ -7,5 +7,6 @@
 #![warn(missing_docs)]
 
 pub mod brain;
+pub mod kb;
 pub mod payload;
 pub mod ports;
