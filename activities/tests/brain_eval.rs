@@ -21,9 +21,9 @@ struct Floor {
 }
 
 fn shared_data() -> PathBuf {
-    std::env::var_os("TURNFLOW_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
-    })
+    std::env::var_os("TURNFLOW_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
 }
 
 #[test]
@@ -32,7 +32,11 @@ fn brain_meets_the_committed_floor_on_external_data() -> anyhow::Result<()> {
     let bitext_path = support.join("bitext-4514.jsonl");
     let clinc_path = support.join("clinc150.jsonl");
     if !bitext_path.exists() || !clinc_path.exists() {
-        let reason = format!("{} or {} not found", bitext_path.display(), clinc_path.display());
+        let reason = format!(
+            "{} or {} not found",
+            bitext_path.display(),
+            clinc_path.display()
+        );
         if std::env::var_os("TURNFLOW_REQUIRE_SHARED_DATA").is_some() {
             anyhow::bail!("TURNFLOW_REQUIRE_SHARED_DATA is set but {reason}");
         }
@@ -50,7 +54,10 @@ fn brain_meets_the_committed_floor_on_external_data() -> anyhow::Result<()> {
     let accuracy = bitext.intent_accuracy.unwrap_or(0.0);
     let needs_human = bitext.needs_human.unwrap_or_default();
     let oos_recall = clinc.oos_recall().unwrap_or(0.0);
-    assert!(accuracy >= floor.bitext_intent_accuracy, "intent accuracy {accuracy:.4} fell below the floor");
+    assert!(
+        accuracy >= floor.bitext_intent_accuracy,
+        "intent accuracy {accuracy:.4} fell below the floor"
+    );
     assert!(
         needs_human.precision() >= floor.bitext_needs_human_precision,
         "needs_human precision {:.4} fell below the floor",
@@ -61,7 +68,10 @@ fn brain_meets_the_committed_floor_on_external_data() -> anyhow::Result<()> {
         "needs_human recall {:.4} fell below the floor",
         needs_human.recall()
     );
-    assert!(oos_recall >= floor.clinc_oos_recall, "oos recall {oos_recall:.4} fell below the floor");
+    assert!(
+        oos_recall >= floor.clinc_oos_recall,
+        "oos recall {oos_recall:.4} fell below the floor"
+    );
     assert!(
         brain.calibration().ece <= floor.own_heldout_max_ece,
         "calibration error {} rose above the ceiling",

@@ -23,7 +23,12 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { epochs: 14, learning_rate: 0.8, decay: 0.3, l2: 1e-5 }
+        Params {
+            epochs: 14,
+            learning_rate: 0.8,
+            decay: 0.3,
+            l2: 1e-5,
+        }
     }
 }
 
@@ -65,8 +70,10 @@ impl Classifier {
             classes,
             temperature: 1.0,
         };
-        let vectors: Vec<(Vector, usize)> =
-            samples.iter().map(|s| (model.vectorize(&s.features), s.class)).collect();
+        let vectors: Vec<(Vector, usize)> = samples
+            .iter()
+            .map(|s| (model.vectorize(&s.features), s.class))
+            .collect();
         let mut order: Vec<usize> = (0..vectors.len()).collect();
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         let mut probs = vec![0.0f32; classes];
@@ -116,7 +123,10 @@ impl Classifier {
     }
 
     fn vectorize(&self, features: &[String]) -> Vector {
-        let mut ids: Vec<u32> = features.iter().filter_map(|f| self.vocab.get(f).copied()).collect();
+        let mut ids: Vec<u32> = features
+            .iter()
+            .filter_map(|f| self.vocab.get(f).copied())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         let bias = u32::try_from(self.vocab.len()).unwrap_or(u32::MAX);
@@ -170,8 +180,9 @@ pub struct Calibration {
 }
 
 /// Candidate temperatures for the fit.
-const TEMPERATURES: [f32; 18] =
-    [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 3.0, 4.0];
+const TEMPERATURES: [f32; 18] = [
+    0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 3.0, 4.0,
+];
 
 /// Fits the temperature minimising the negative log-likelihood of `heldout` scores.
 pub fn fit_temperature(heldout: &[(Vec<f32>, usize)]) -> f32 {
@@ -251,7 +262,9 @@ impl XorShift {
 
 /// A stable 64-bit FNV-1a hash (for the held-out split).
 pub fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -259,7 +272,10 @@ mod tests {
     use super::*;
 
     fn sample(words: &[&str], class: usize) -> Sample {
-        Sample { features: words.iter().map(|w| (*w).to_owned()).collect(), class }
+        Sample {
+            features: words.iter().map(|w| (*w).to_owned()).collect(),
+            class,
+        }
     }
 
     #[test]
@@ -279,7 +295,11 @@ mod tests {
 
     #[test]
     fn temperature_fit_prefers_softer_scores_for_overconfident_mistakes() {
-        let heldout = vec![(vec![10.0, 0.0], 0), (vec![10.0, 0.0], 1), (vec![0.0, 10.0], 1)];
+        let heldout = vec![
+            (vec![10.0, 0.0], 0),
+            (vec![10.0, 0.0], 1),
+            (vec![0.0, 10.0], 1),
+        ];
         assert!(fit_temperature(&heldout) > 1.0);
         let e1 = expected_calibration_error(&heldout, 1.0);
         let e4 = expected_calibration_error(&heldout, fit_temperature(&heldout));

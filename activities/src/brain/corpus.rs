@@ -27,45 +27,96 @@ const FRAMES: [(Language, &[&str]); 5] = [
     (
         Language::En,
         &[
-            "I want to {}", "I'd like to {}", "help me {}", "how do I {}?", "how can I {}?",
-            "I need to {}", "I need help to {}", "I don't know how to {}", "what do I have to do to {}?",
-            "where can I {}?", "is it possible to {}?", "please {}", "I have to {}", "can I {}?",
-            "wanna {}", "need assistance to {}", "I'm trying to {}", "tell me how to {}",
-            "could you help me {}?", "I would like to {}, can you help?", "i need to {} asap",
-            "hi, I want to {}", "can u help me {}", "I have got to {}",
+            "I want to {}",
+            "I'd like to {}",
+            "help me {}",
+            "how do I {}?",
+            "how can I {}?",
+            "I need to {}",
+            "I need help to {}",
+            "I don't know how to {}",
+            "what do I have to do to {}?",
+            "where can I {}?",
+            "is it possible to {}?",
+            "please {}",
+            "I have to {}",
+            "can I {}?",
+            "wanna {}",
+            "need assistance to {}",
+            "I'm trying to {}",
+            "tell me how to {}",
+            "could you help me {}?",
+            "I would like to {}, can you help?",
+            "i need to {} asap",
+            "hi, I want to {}",
+            "can u help me {}",
+            "I have got to {}",
         ],
     ),
     (
         Language::Es,
         &[
-            "quiero {}", "me gustaría {}", "ayúdame a {}", "¿cómo puedo {}?", "necesito {}",
-            "no sé cómo {}", "¿qué tengo que hacer para {}?", "¿dónde puedo {}?", "¿es posible {}?",
-            "hola, quisiera {}", "¿me ayudas a {}?", "tengo que {}",
+            "quiero {}",
+            "me gustaría {}",
+            "ayúdame a {}",
+            "¿cómo puedo {}?",
+            "necesito {}",
+            "no sé cómo {}",
+            "¿qué tengo que hacer para {}?",
+            "¿dónde puedo {}?",
+            "¿es posible {}?",
+            "hola, quisiera {}",
+            "¿me ayudas a {}?",
+            "tengo que {}",
         ],
     ),
     (
         Language::Fr,
         &[
-            "je veux {}", "je voudrais {}", "aidez-moi à {}", "comment puis-je {} ?", "je dois {}",
-            "je ne sais pas comment {}", "que dois-je faire pour {} ?", "où puis-je {} ?",
-            "est-il possible de {} ?", "bonjour, j'aimerais {}", "pouvez-vous m'aider à {} ?",
+            "je veux {}",
+            "je voudrais {}",
+            "aidez-moi à {}",
+            "comment puis-je {} ?",
+            "je dois {}",
+            "je ne sais pas comment {}",
+            "que dois-je faire pour {} ?",
+            "où puis-je {} ?",
+            "est-il possible de {} ?",
+            "bonjour, j'aimerais {}",
+            "pouvez-vous m'aider à {} ?",
             "j'ai besoin de {}",
         ],
     ),
     (
         Language::De,
         &[
-            "ich möchte {}", "ich will {}", "helfen Sie mir, {}", "wie kann ich {}?", "ich muss {}",
-            "ich weiß nicht, wie ich {} kann", "was muss ich tun, um {}?", "wo kann ich {}?",
-            "ist es möglich, {}?", "hallo, ich würde gern {}", "können Sie mir helfen, {}?",
+            "ich möchte {}",
+            "ich will {}",
+            "helfen Sie mir, {}",
+            "wie kann ich {}?",
+            "ich muss {}",
+            "ich weiß nicht, wie ich {} kann",
+            "was muss ich tun, um {}?",
+            "wo kann ich {}?",
+            "ist es möglich, {}?",
+            "hallo, ich würde gern {}",
+            "können Sie mir helfen, {}?",
             "ich brauche Hilfe, um {}",
         ],
     ),
     (
         Language::Zh,
         &[
-            "我想{}", "我要{}", "帮我{}", "怎么{}？", "我需要{}", "请问如何{}？", "不知道怎么{}",
-            "可以{}吗？", "你好，我想{}", "麻烦帮我{}",
+            "我想{}",
+            "我要{}",
+            "帮我{}",
+            "怎么{}？",
+            "我需要{}",
+            "请问如何{}？",
+            "不知道怎么{}",
+            "可以{}吗？",
+            "你好，我想{}",
+            "麻烦帮我{}",
         ],
     ),
 ];
@@ -120,12 +171,24 @@ pub fn parse(language: Language, source: &str) -> Result<Vec<Example>, BrainErro
             reason: "example before any `@intent` line".to_owned(),
         })?;
         match line.strip_prefix("+ ") {
-            Some(core) => out.extend(
-                framed(language, core.trim())
-                    .into_iter()
-                    .map(|text| Example { text, intent, language, line: index + 1 }),
-            ),
-            None => out.push(Example { text: line.to_owned(), intent, language, line: index + 1 }),
+            Some(core) => {
+                out.extend(
+                    framed(language, core.trim())
+                        .into_iter()
+                        .map(|text| Example {
+                            text,
+                            intent,
+                            language,
+                            line: index + 1,
+                        }),
+                )
+            }
+            None => out.push(Example {
+                text: line.to_owned(),
+                intent,
+                language,
+                line: index + 1,
+            }),
         }
     }
     Ok(out)
@@ -133,7 +196,11 @@ pub fn parse(language: Language, source: &str) -> Result<Vec<Example>, BrainErro
 
 /// The core itself and [`FRAMES_PER_CORE`] framed variants.
 fn framed(language: Language, core: &str) -> Vec<String> {
-    let frames = FRAMES.iter().find(|(l, _)| *l == language).map(|(_, f)| *f).unwrap_or(&[]);
+    let frames = FRAMES
+        .iter()
+        .find(|(l, _)| *l == language)
+        .map(|(_, f)| *f)
+        .unwrap_or(&[]);
     let mut out = vec![core.to_owned()];
     if frames.is_empty() {
         return out;
@@ -154,7 +221,10 @@ mod tests {
 
     #[test]
     fn parses_sections_and_refuses_unknown_intents() {
-        let ok = parse(Language::En, "# c\n@intent greeting\nhi\n\nhello\n@intent return\nsend back");
+        let ok = parse(
+            Language::En,
+            "# c\n@intent greeting\nhi\n\nhello\n@intent return\nsend back",
+        );
         let ok = ok.unwrap_or_default();
         assert_eq!(ok.len(), 3);
         assert_eq!(ok[2].intent, Intent::Return);
@@ -164,10 +234,15 @@ mod tests {
 
     #[test]
     fn cores_are_framed() {
-        let got = parse(Language::En, "@intent cancel_order\n+ cancel my order").unwrap_or_default();
+        let got =
+            parse(Language::En, "@intent cancel_order\n+ cancel my order").unwrap_or_default();
         assert_eq!(got.len(), 1 + FRAMES_PER_CORE);
         assert_eq!(got[0].text, "cancel my order");
-        assert!(got[1..].iter().all(|e| e.text.contains("cancel my order") && e.text != "cancel my order"));
+        assert!(
+            got[1..]
+                .iter()
+                .all(|e| e.text.contains("cancel my order") && e.text != "cancel my order")
+        );
     }
 
     #[test]
@@ -175,7 +250,10 @@ mod tests {
         let all = examples().unwrap_or_default();
         for language in Language::ALL {
             for intent in Intent::ALL {
-                let n = all.iter().filter(|e| e.language == language && e.intent == intent).count();
+                let n = all
+                    .iter()
+                    .filter(|e| e.language == language && e.intent == intent)
+                    .count();
                 assert!(n >= 8, "{language} {intent}: only {n} examples");
             }
         }

@@ -51,10 +51,22 @@ const MONTHS: &str = "january|february|march|april|may|june|july|august|septembe
 
 /// Relative dates per language (German `hier` means "here", so each language has its own list).
 const RELATIVE: [(Language, &str); 5] = [
-    (Language::En, "day before yesterday|yesterday|today|tomorrow|last week|last month|next week|this morning"),
-    (Language::Es, "anteayer|antier|ayer|hoy|mañana|la semana pasada|el mes pasado|la próxima semana"),
-    (Language::Fr, "avant-hier|hier|aujourd'hui|demain|la semaine dernière|le mois dernier|la semaine prochaine"),
-    (Language::De, "vorgestern|gestern|heute|morgen|letzte woche|letzten monat|nächste woche"),
+    (
+        Language::En,
+        "day before yesterday|yesterday|today|tomorrow|last week|last month|next week|this morning",
+    ),
+    (
+        Language::Es,
+        "anteayer|antier|ayer|hoy|mañana|la semana pasada|el mes pasado|la próxima semana",
+    ),
+    (
+        Language::Fr,
+        "avant-hier|hier|aujourd'hui|demain|la semaine dernière|le mois dernier|la semaine prochaine",
+    ),
+    (
+        Language::De,
+        "vorgestern|gestern|heute|morgen|letzte woche|letzten monat|nächste woche",
+    ),
     (Language::Zh, "前天|昨天|今天|明天|上周|上个月|下周|上星期"),
 ];
 
@@ -118,16 +130,33 @@ impl Extractor {
             let overlaps = found.iter().any(|e| start < e.end && e.start < end);
             if !overlaps && start < end {
                 let t = text.get(start..end).unwrap_or_default().to_owned();
-                found.push(Entity { kind, text: t, value, start, end });
+                found.push(Entity {
+                    kind,
+                    text: t,
+                    value,
+                    start,
+                    end,
+                });
             }
         };
         // Priority order: a span claimed earlier is not claimed again.
         for m in self.email.find_iter(text) {
-            push(EntityKind::Email, m.start(), m.end(), m.as_str().to_lowercase());
+            push(
+                EntityKind::Email,
+                m.start(),
+                m.end(),
+                m.as_str().to_lowercase(),
+            );
         }
         for c in self.iso_date.captures_iter(text) {
-            if let (Some(m), Some(y), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2), c.get(3)) {
-                push(EntityKind::Date, m.start(), m.end(), iso(y.as_str(), mo.as_str(), d.as_str()));
+            if let (Some(m), Some(y), Some(mo), Some(d)) = (c.get(0), c.get(1), c.get(2), c.get(3))
+            {
+                push(
+                    EntityKind::Date,
+                    m.start(),
+                    m.end(),
+                    iso(y.as_str(), mo.as_str(), d.as_str()),
+                );
             }
         }
         for c in self.numeric_date.captures_iter(text) {
@@ -137,7 +166,12 @@ impl Extractor {
         }
         for re in [&self.month_day, &self.day_month, &self.zh_date] {
             for m in re.find_iter(text) {
-                push(EntityKind::Date, m.start(), m.end(), m.as_str().to_lowercase());
+                push(
+                    EntityKind::Date,
+                    m.start(),
+                    m.end(),
+                    m.as_str().to_lowercase(),
+                );
             }
         }
         let relative = self
@@ -147,13 +181,20 @@ impl Extractor {
         for (_, re) in relative {
             for c in re.captures_iter(text) {
                 if let Some(m) = c.get(1) {
-                    push(EntityKind::Date, m.start(), m.end(), m.as_str().to_lowercase());
+                    push(
+                        EntityKind::Date,
+                        m.start(),
+                        m.end(),
+                        m.as_str().to_lowercase(),
+                    );
                 }
             }
         }
         for (re, symbol_first) in [(&self.amount_prefix, true), (&self.amount_suffix, false)] {
             for c in re.captures_iter(text) {
-                let (Some(m), Some(a), Some(b)) = (c.get(0), c.get(1), c.get(2)) else { continue };
+                let (Some(m), Some(a), Some(b)) = (c.get(0), c.get(1), c.get(2)) else {
+                    continue;
+                };
                 let (number, symbol) = if symbol_first { (b, a) } else { (a, b) };
                 let value = amount_value(number.as_str(), symbol.as_str());
                 push(EntityKind::Amount, m.start(), m.end(), value);
@@ -168,7 +209,12 @@ impl Extractor {
                 .collect::<String>()
                 .to_uppercase();
             if id.chars().any(|c| c.is_ascii_digit()) {
-                push(EntityKind::OrderId, m.start(), m.end(), id.trim_start_matches('-').to_owned());
+                push(
+                    EntityKind::OrderId,
+                    m.start(),
+                    m.end(),
+                    id.trim_start_matches('-').to_owned(),
+                );
             }
         }
         let phones: Vec<(usize, usize)> = self
@@ -181,15 +227,25 @@ impl Extractor {
             .map(|m| (m.start(), m.end()))
             .collect();
         for m in self.order_digits.find_iter(text) {
-            let inside_phone_with_separators =
-                phones.iter().any(|&(s, e)| s <= m.start() && m.end() <= e && (e - s) > m.len());
+            let inside_phone_with_separators = phones
+                .iter()
+                .any(|&(s, e)| s <= m.start() && m.end() <= e && (e - s) > m.len());
             if !inside_phone_with_separators {
-                push(EntityKind::OrderId, m.start(), m.end(), m.as_str().to_owned());
+                push(
+                    EntityKind::OrderId,
+                    m.start(),
+                    m.end(),
+                    m.as_str().to_owned(),
+                );
             }
         }
         for (s, e) in phones {
-            let value: String =
-                text.get(s..e).unwrap_or_default().chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+            let value: String = text
+                .get(s..e)
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect();
             push(EntityKind::Phone, s, e, value);
         }
         found.sort_by_key(|e| e.start);
@@ -235,7 +291,12 @@ mod tests {
 
     fn extract(text: &str) -> Vec<(EntityKind, String)> {
         Extractor::new()
-            .map(|x| x.extract(text, crate::brain::language::detect(text)).into_iter().map(|e| (e.kind, e.value)).collect())
+            .map(|x| {
+                x.extract(text, crate::brain::language::detect(text))
+                    .into_iter()
+                    .map(|e| (e.kind, e.value))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -268,7 +329,8 @@ mod tests {
     #[case("nothing here", &[])]
     #[case("I want 2 shirts", &[])]
     fn extracts(#[case] text: &str, #[case] want: &[(EntityKind, &str)]) {
-        let want: Vec<(EntityKind, String)> = want.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let want: Vec<(EntityKind, String)> =
+            want.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         assert_eq!(extract(text), want, "{text}");
     }
 
@@ -278,7 +340,12 @@ mod tests {
         let kinds: Vec<EntityKind> = got.iter().map(|(k, _)| *k).collect();
         assert_eq!(
             kinds,
-            vec![EntityKind::OrderId, EntityKind::Amount, EntityKind::Date, EntityKind::Email]
+            vec![
+                EntityKind::OrderId,
+                EntityKind::Amount,
+                EntityKind::Date,
+                EntityKind::Email
+            ]
         );
     }
 }

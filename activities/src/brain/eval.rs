@@ -83,7 +83,10 @@ pub const BITEXT_MAPPING: [(&str, Intent); 27] = [
 
 /// The turnflow intent for a bitext intent name.
 pub fn map_bitext(name: &str) -> Option<Intent> {
-    BITEXT_MAPPING.iter().find(|(n, _)| *n == name).map(|(_, i)| *i)
+    BITEXT_MAPPING
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, i)| *i)
 }
 
 /// One row of `bitext-4514.jsonl` (the fields the evaluation reads).
@@ -146,12 +149,18 @@ impl Binary {
 
     /// tp / (tp + fp), 0 when nothing was predicted.
     pub fn precision(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_positives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
     }
 
     /// tp / (tp + fn), 0 when there is nothing to find.
     pub fn recall(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_negatives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        )
     }
 }
 
@@ -199,14 +208,19 @@ impl Report {
 /// Reads a JSON-lines file.
 pub fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, BrainError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| BrainError::Read { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| BrainError::Read {
+        path: shown.clone(),
+        source,
+    })?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|source| BrainError::Parse { path: shown.clone(), line: i + 1, source })
+            serde_json::from_str(l).map_err(|source| BrainError::Parse {
+                path: shown.clone(),
+                line: i + 1,
+                source,
+            })
         })
         .collect()
 }
@@ -231,7 +245,9 @@ pub fn bitext(brain: &Brain, rows: &[BitextRow], progress: &mut dyn FnMut(usize,
         if let Some(expected) = map_bitext(&row.intent) {
             counted += 1;
             let entry =
-                per_label.entry(row.intent.as_str()).or_insert((expected, 0, 0, BTreeMap::new()));
+                per_label
+                    .entry(row.intent.as_str())
+                    .or_insert((expected, 0, 0, BTreeMap::new()));
             entry.1 += 1;
             if triage.intent == expected {
                 correct += 1;
@@ -261,13 +277,20 @@ pub fn bitext(brain: &Brain, rows: &[BitextRow], progress: &mut dyn FnMut(usize,
         needs_human: Some(needs_human),
         false_escalations,
         out_of_scope: None,
-        mapping: BITEXT_MAPPING.iter().map(|(n, i)| ((*n).to_owned(), *i)).collect(),
+        mapping: BITEXT_MAPPING
+            .iter()
+            .map(|(n, i)| ((*n).to_owned(), *i))
+            .collect(),
         calibration: brain.calibration().clone(),
     }
 }
 
 /// Evaluates out-of-scope detection on clinc150 rows.
-pub fn clinc_oos(brain: &Brain, rows: &[ClincRow], progress: &mut dyn FnMut(usize, usize)) -> Report {
+pub fn clinc_oos(
+    brain: &Brain,
+    rows: &[ClincRow],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Report {
     let mut oos = Binary::default();
     for (i, row) in rows.iter().enumerate() {
         let triage = brain.analyze(&row.text);
@@ -323,13 +346,18 @@ impl fmt::Display for Report {
             )?;
         }
         if !self.false_escalations.is_empty() {
-            let reasons: Vec<String> =
-                self.false_escalations.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let reasons: Vec<String> = self
+                .false_escalations
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
             writeln!(f, "false escalations by reason: {}", reasons.join(", "))?;
         }
-        if let (Some(recall), Some(flagged), Some(b)) =
-            (self.oos_recall(), self.in_scope_flagged_oos(), self.out_of_scope)
-        {
+        if let (Some(recall), Some(flagged), Some(b)) = (
+            self.oos_recall(),
+            self.in_scope_flagged_oos(),
+            self.out_of_scope,
+        ) {
             writeln!(
                 f,
                 "out-of-scope recall        {:>6.1}%   ({} of {})",
@@ -346,7 +374,11 @@ impl fmt::Display for Report {
             )?;
         }
         if !self.labels.is_empty() {
-            writeln!(f, "{:<26} {:<17} {:>5} {:>7}  most frequent confusion", "label", "turnflow", "rows", "acc")?;
+            writeln!(
+                f,
+                "{:<26} {:<17} {:>5} {:>7}  most frequent confusion",
+                "label", "turnflow", "rows", "acc"
+            )?;
             for l in &self.labels {
                 let confusion = l
                     .top_confusion

@@ -102,7 +102,10 @@ pub fn extract(text: &str) -> Vec<String> {
 }
 
 fn char_ngrams(word: &str, out: &mut Vec<String>) {
-    let padded: Vec<char> = std::iter::once('<').chain(word.chars()).chain(std::iter::once('>')).collect();
+    let padded: Vec<char> = std::iter::once('<')
+        .chain(word.chars())
+        .chain(std::iter::once('>'))
+        .collect();
     for n in 3..=5 {
         if padded.len() < n {
             break;
@@ -133,7 +136,10 @@ mod tests {
 
     #[test]
     fn normalize_folds_case_accents_and_digits() {
-        assert_eq!(normalize("Dónde ESTÁ mi Pedido 12345?"), "donde esta mi pedido 0?");
+        assert_eq!(
+            normalize("Dónde ESTÁ mi Pedido 12345?"),
+            "donde esta mi pedido 0?"
+        );
         assert_eq!(normalize("Größe"), "große");
         assert_eq!(normalize("ＡＢＣ１２"), "abc0");
     }
@@ -155,7 +161,14 @@ mod tests {
     #[test]
     fn extract_has_words_pairs_and_ngrams() {
         let f = extract("cancel order");
-        for want in ["w:cancel", "w:order", "b:cancel_order", "c:<ca", "c:der>", "c:cance"] {
+        for want in [
+            "w:cancel",
+            "w:order",
+            "b:cancel_order",
+            "c:<ca",
+            "c:der>",
+            "c:cance",
+        ] {
             assert!(f.iter().any(|x| x == want), "missing {want} in {f:?}");
         }
         let z = extract("退货");

@@ -25,8 +25,13 @@ pub enum Language {
 
 impl Language {
     /// Every supported language.
-    pub const ALL: [Language; 5] =
-        [Language::En, Language::Es, Language::Zh, Language::Fr, Language::De];
+    pub const ALL: [Language; 5] = [
+        Language::En,
+        Language::Es,
+        Language::Zh,
+        Language::Fr,
+        Language::De,
+    ];
 
     /// The ISO 639-1 code.
     pub fn as_str(self) -> &'static str {
@@ -68,9 +73,10 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
     (
         Language::En,
         &[
-            "the", "my", "i", "is", "you", "your", "to", "and", "of", "it", "want", "order", "where",
-            "how", "can", "please", "hi", "hello", "thanks", "what", "with", "was", "have", "not",
-            "me", "do", "an", "this", "that", "help", "yes", "no", "ok", "bye", "need",
+            "the", "my", "i", "is", "you", "your", "to", "and", "of", "it", "want", "order",
+            "where", "how", "can", "please", "hi", "hello", "thanks", "what", "with", "was",
+            "have", "not", "me", "do", "an", "this", "that", "help", "yes", "no", "ok", "bye",
+            "need",
         ],
     ),
     (
@@ -94,10 +100,43 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
     (
         Language::De,
         &[
-            "der", "die", "das", "mein", "meine", "ist", "ich", "sie", "bestellung", "hallo",
-            "danke", "wo", "wie", "und", "nicht", "mit", "ein", "eine", "einen", "bitte", "möchte",
-            "habe", "ja", "nein", "für", "zu", "von", "guten", "tag", "ihr", "ihre", "wann", "kann",
-            "hilfe", "brauche", "tschüss", "vielen",
+            "der",
+            "die",
+            "das",
+            "mein",
+            "meine",
+            "ist",
+            "ich",
+            "sie",
+            "bestellung",
+            "hallo",
+            "danke",
+            "wo",
+            "wie",
+            "und",
+            "nicht",
+            "mit",
+            "ein",
+            "eine",
+            "einen",
+            "bitte",
+            "möchte",
+            "habe",
+            "ja",
+            "nein",
+            "für",
+            "zu",
+            "von",
+            "guten",
+            "tag",
+            "ihr",
+            "ihre",
+            "wann",
+            "kann",
+            "hilfe",
+            "brauche",
+            "tschüss",
+            "vielen",
         ],
     ),
 ];
@@ -116,7 +155,8 @@ pub fn detect(text: &str) -> Language {
     let votes = function_word_votes(text);
     let detector = Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Fra, Lang::Deu]);
     let guess = detector.detect(text).and_then(|info| {
-        Language::from_whatlang(info.lang()).map(|lang| (lang, info.is_reliable(), info.confidence()))
+        Language::from_whatlang(info.lang())
+            .map(|lang| (lang, info.is_reliable(), info.confidence()))
     });
     let best_vote = best_vote(&votes);
     match (guess, best_vote) {
@@ -147,7 +187,11 @@ fn best_vote(votes: &[(Language, usize); 4]) -> Option<Language> {
     }
     let mut winners = votes.iter().filter(|(_, n)| *n == max);
     let first = winners.next().map(|(l, _)| *l);
-    if winners.next().is_some() { None } else { first }
+    if winners.next().is_some() {
+        None
+    } else {
+        first
+    }
 }
 
 /// Whether `c` is a CJK ideograph.
@@ -162,7 +206,10 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("Where is my order? It was supposed to arrive yesterday.", Language::En)]
+    #[case(
+        "Where is my order? It was supposed to arrive yesterday.",
+        Language::En
+    )]
     #[case("hi", Language::En)]
     #[case("thanks!", Language::En)]
     #[case("12345678", Language::En)]
@@ -170,7 +217,10 @@ mod tests {
     #[case("¿Dónde está mi pedido? Lo compré hace una semana.", Language::Es)]
     #[case("hola, quiero cancelar mi pedido", Language::Es)]
     #[case("muchas gracias", Language::Es)]
-    #[case("Bonjour, je voudrais annuler ma commande s'il vous plaît.", Language::Fr)]
+    #[case(
+        "Bonjour, je voudrais annuler ma commande s'il vous plaît.",
+        Language::Fr
+    )]
     #[case("où est ma commande", Language::Fr)]
     #[case("merci beaucoup", Language::Fr)]
     #[case("Hallo, ich möchte meine Bestellung stornieren.", Language::De)]

@@ -118,14 +118,19 @@ impl Brain {
         let samples: Vec<(Sample, bool)> = examples
             .iter()
             .map(|e| {
-                let sample =
-                    Sample { features: features::extract(&e.text), class: e.intent.index() };
+                let sample = Sample {
+                    features: features::extract(&e.text),
+                    class: e.intent.index(),
+                };
                 let group = format!("{}:{}", e.language, e.line);
                 (sample, fnv1a(&group) % 5 == 0)
             })
             .collect();
-        let train: Vec<Sample> =
-            samples.iter().filter(|(_, held)| !held).map(|(s, _)| s.clone()).collect();
+        let train: Vec<Sample> = samples
+            .iter()
+            .filter(|(_, held)| !held)
+            .map(|(s, _)| s.clone())
+            .collect();
         let split_model = Classifier::train(&train, Intent::ALL.len(), params);
         let heldout: Vec<(Vec<f32>, usize)> = samples
             .iter()
@@ -136,7 +141,12 @@ impl Brain {
         let all: Vec<Sample> = samples.into_iter().map(|(s, _)| s).collect();
         let mut classifier = Classifier::train(&all, Intent::ALL.len(), params);
         classifier.set_temperature(calibration.temperature);
-        Ok(Brain { classifier, calibration, rules: Rules::new()?, extractor: Extractor::new()? })
+        Ok(Brain {
+            classifier,
+            calibration,
+            rules: Rules::new()?,
+            extractor: Extractor::new()?,
+        })
     }
 
     /// The calibration measured on the held-out fifth of the project's own examples.
