@@ -199,9 +199,9 @@ impl SqliteBackOffice {
             .map_err(ERR)?;
         }
         for n in 1..=ORDERS {
-            // Every customer gets orders; every status appears.
+            // Every customer gets four orders, each in another status.
             let customer = 1 + (n - 1) % CUSTOMERS;
-            let status = STATUSES[(n - 1) % STATUSES.len()];
+            let status = STATUSES[(customer - 1 + (n - 1) / CUSTOMERS) % STATUSES.len()];
             let lines = 1 + rng.below(3);
             let mut items = Vec::new();
             for l in 0..lines {

@@ -47,10 +47,10 @@ pub async fn triage(input: &StepInput, ports: &Ports) -> StepResult {
         Some(s) => Lifecycle::from_snapshot(s).unresolved_turns(),
         None => 0,
     };
-    let (route, reasons) = if let Some(block) = &result.blocked {
-        (TriageRoute::Refuse, vec![block.clone()])
-    } else if let Some(topic) = &verdict.denied_topic {
+    let (route, reasons) = if let Some(topic) = &verdict.denied_topic {
         (TriageRoute::Refuse, vec![format!("denied_topic:{topic}")])
+    } else if let Some(block) = &result.blocked {
+        (TriageRoute::Refuse, vec![block.clone()])
     } else {
         let mut reasons = result.escalate.clone();
         let mut add = |r: &str| {

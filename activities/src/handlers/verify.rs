@@ -64,6 +64,7 @@ pub fn decide(
     policy: &crate::policy::Policy,
     intent: &str,
     text: &str,
+    order_mentioned: bool,
     action: &ActionFacts,
 ) -> Decision {
     use VerifyOutcome as O;
@@ -95,7 +96,11 @@ pub fn decide(
         return decision(O::NeedsApproval, "write_needs_approval", purpose::PROPOSAL);
     }
     if intent_write(intent, text).is_some() {
-        return if !action.identity_verified {
+        return if !action.identity_verified && !order_mentioned {
+            // "How do returns work?": a question about the policy, answered from the knowledge
+            // base (Verify falls back to asking for identity when nothing is retrieved).
+            decision(O::Respond, "answer", purpose::ANSWER)
+        } else if !action.identity_verified {
             decision(O::Respond, "identity_required", purpose::IDENTITY_REQUIRED)
         } else if action.order.is_none() {
             decision(O::Respond, "order_not_found", purpose::ORDER_NOT_FOUND)
@@ -232,7 +237,24 @@ pub async fn verify(input: &StepInput, ports: &Ports) -> StepResult {
     let retrieval: RetrievalFacts = turn.retrieval.clone().unwrap_or_default();
     let message = customer_message(turn, ports).await?;
     let text = redact(&message.text, ports).await?;
-    let mut decision = decide(&ports.policy, &triage.intent, &message.text, &action);
+    let order_mentioned = !triage.order_ids.is_empty();
+    let mut decision = decide(
+        &ports.policy,
+        &triage.intent,
+        &message.text,
+        order_mentioned,
+        &action,
+    );
+    if decision.purpose == purpose::ANSWER
+        && retrieval.passages.is_empty()
+        && intent_write(&triage.intent, &message.text).is_some()
+    {
+        decision = Decision {
+            outcome: VerifyOutcome::Respond,
+            reason: "identity_required".into(),
+            purpose: purpose::IDENTITY_REQUIRED,
+        };
+    }
 
     let mut passages = Vec::new();
     if decision.purpose == purpose::ANSWER {
