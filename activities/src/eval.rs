@@ -126,6 +126,8 @@ pub struct Report {
     pub first_tool_accuracy: f64,
     /// Tasks where the customer was identified and verified.
     pub identified: usize,
+    /// How often each triage reason (refusal or escalation) came up.
+    pub reasons: std::collections::BTreeMap<String, usize>,
 }
 
 /// The task's instruction as the customer's own message.
@@ -225,6 +227,9 @@ pub fn retail(tasks: &Path, db: &Path) -> Result<Report, EvalError> {
         }
         if triage.route == TriageRoute::Refuse {
             report.refused += 1;
+        }
+        for r in &triage.reasons {
+            *report.reasons.entry(r.clone()).or_default() += 1;
         }
         let route = triage.route;
         turn.triage = Some(triage);
