@@ -58,7 +58,7 @@ pub fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether a string is a valid IBAN (ISO 13616 mod-97 check).
