@@ -13,7 +13,7 @@
 //! - [`sentiment`]: lexicon-based sentiment.
 //! - [`triage`]: [`Brain::analyze`] and its result, [`Triage`].
 //! - [`eval`]: measurement on external corpora (bitext, clinc150).
-//! - [`error`]: [`BrainError`].
+//! - [`error`]: the error type, [`BrainError`].
 
 pub mod classifier;
 pub mod corpus;

@@ -105,8 +105,13 @@ impl Extractor {
             relative: RELATIVE
                 .iter()
                 .map(|(lang, words)| {
-                    Regex::new(&format!(r"(?i)(?:^|[^\p{{L}}])({words})(?:$|[^\p{{L}}])"))
-                        .map(|re| (*lang, re))
+                    // Chinese has no spaces: its words need no boundaries.
+                    let pattern = if *lang == Language::Zh {
+                        format!("({words})")
+                    } else {
+                        format!(r"(?i)(?:^|[^\p{{L}}])({words})(?:$|[^\p{{L}}])")
+                    };
+                    Regex::new(&pattern).map(|re| (*lang, re))
                 })
                 .collect::<Result<_, _>>()?,
             phone: Regex::new(

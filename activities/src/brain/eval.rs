@@ -89,6 +89,9 @@ pub fn map_bitext(name: &str) -> Option<Intent> {
         .map(|(_, i)| *i)
 }
 
+/// Per label: expected intent, rows, correct rows, wrong guesses by intent.
+type LabelTally = (Intent, usize, usize, BTreeMap<Intent, usize>);
+
 /// One row of `bitext-4514.jsonl` (the fields the evaluation reads).
 #[derive(Debug, Clone, Deserialize)]
 pub struct BitextRow {
@@ -232,8 +235,7 @@ pub fn bitext(brain: &Brain, rows: &[BitextRow], progress: &mut dyn FnMut(usize,
     let mut counted = 0usize;
     let mut needs_human = Binary::default();
     let mut false_escalations: BTreeMap<String, usize> = BTreeMap::new();
-    let mut per_label: BTreeMap<&str, (Intent, usize, usize, BTreeMap<Intent, usize>)> =
-        BTreeMap::new();
+    let mut per_label: BTreeMap<&str, LabelTally> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let triage = brain.analyze(&row.text);
         needs_human.add(triage.needs_human, row.needs_human);

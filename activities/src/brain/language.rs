@@ -76,7 +76,8 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
             "the", "my", "i", "is", "you", "your", "to", "and", "of", "it", "want", "order",
             "where", "how", "can", "please", "hi", "hello", "thanks", "what", "with", "was",
             "have", "not", "me", "do", "an", "this", "that", "help", "yes", "no", "ok", "bye",
-            "need",
+            "need", "does", "when", "which", "would", "could", "why", "there", "from", "for",
+            "are", "be",
         ],
     ),
     (
@@ -85,7 +86,8 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
             "el", "la", "los", "las", "mi", "es", "que", "por", "para", "pedido", "quiero", "hola",
             "gracias", "dónde", "donde", "cómo", "como", "mis", "una", "un", "del", "con", "está",
             "esta", "no", "sí", "puedo", "tengo", "necesito", "buenos", "días", "muchas", "usted",
-            "favor", "qué", "pero", "muy", "ayuda", "adiós",
+            "favor", "qué", "pero", "muy", "ayuda", "adiós", "cuántos", "cuánto", "cuándo", "hay",
+            "tarda", "lo", "su", "sus", "puede", "pueden", "ya", "también", "según",
         ],
     ),
     (
@@ -94,7 +96,9 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
             "le", "la", "les", "mon", "ma", "mes", "est", "je", "vous", "commande", "bonjour",
             "merci", "où", "comment", "une", "des", "du", "avec", "pas", "ne", "oui", "veux",
             "voudrais", "pour", "et", "votre", "suis", "j'ai", "c'est", "salut", "au", "aux",
-            "aide", "besoin", "s'il", "plaît", "bonsoir",
+            "aide", "besoin", "s'il", "plaît", "bonsoir", "combien", "quel", "quelle", "quels",
+            "dans", "sur", "sont", "puis", "pouvez", "avez", "jours", "vers", "est-ce", "aussi",
+            "toujours", "encore", "qui", "il", "elle", "nous",
         ],
     ),
     (
@@ -137,6 +141,29 @@ const FUNCTION_WORDS: [(Language, &[&str]); 4] = [
             "brauche",
             "tschüss",
             "vielen",
+            "welche",
+            "welcher",
+            "warum",
+            "können",
+            "ob",
+            "schon",
+            "noch",
+            "auch",
+            "ist",
+            "sind",
+            "wird",
+            "dieser",
+            "diese",
+            "dieses",
+            "den",
+            "dem",
+            "nach",
+            "auf",
+            "aus",
+            "bei",
+            "mir",
+            "mich",
+            "wurde",
         ],
     ),
 ];
@@ -159,7 +186,22 @@ pub fn detect(text: &str) -> Language {
             .map(|lang| (lang, info.is_reliable(), info.confidence()))
     });
     let best_vote = best_vote(&votes);
+    let votes_for = |l: Language| {
+        votes
+            .iter()
+            .find(|(x, _)| *x == l)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
     match (guess, best_vote) {
+        // When they disagree, clear function-word evidence beats a trigram profile.
+        (Some((lang, reliable, _)), Some(voted)) if lang != voted => {
+            if reliable && letters >= 20 && votes_for(voted) < votes_for(lang) + 2 {
+                lang
+            } else {
+                voted
+            }
+        }
         (Some((lang, true, _)), _) if letters >= 20 => lang,
         (_, Some(voted)) => voted,
         (Some((lang, _, confidence)), None) if letters >= 12 && confidence > 0.5 => lang,

@@ -76,6 +76,7 @@ const HUMAN_REQUEST: &[&str] = &[
     r"\b(vrai humain|vraie personne|etre humain|conseiller humain)\b",
     r"\b(sprechen|reden|verbinden|chatten)\b.{0,25}\b(mensch|menschen|mitarbeiter|mitarbeiterin|person|berater|beraterin|jemandem|vorgesetzten|agenten)\b",
     r"\b(mit|einen|einem)\s+(echten|richtigen)\s+(menschen|mitarbeiter|person)\b",
+    r"\bmit\b.{0,20}\b(mensch|menschen|mitarbeiter|mitarbeiterin|person|berater|beraterin|jemandem|vorgesetzten|agenten)\b.{0,15}\b(sprechen|reden|verbunden|verbinden|chatten)\b",
     r"(人工客服|转人工|真人|人工服务|找人工|和人说话|跟人说话|客服人员|真正的人)",
 ];
 

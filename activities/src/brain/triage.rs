@@ -108,7 +108,7 @@ impl Brain {
     /// Trains the classifier and compiles the rules (about a second in a release build).
     pub fn new() -> Result<Brain, BrainError> {
         let examples = corpus::examples()?;
-        Ok(Brain::train(&examples, Params::default())?)
+        Brain::train(&examples, Params::default())
     }
 
     /// Trains on `examples`: first on four fifths to fit the temperature and the reject threshold
@@ -123,7 +123,7 @@ impl Brain {
                     class: e.intent.index(),
                 };
                 let group = format!("{}:{}", e.language, e.line);
-                (sample, fnv1a(&group) % 5 == 0)
+                (sample, fnv1a(&group).is_multiple_of(5))
             })
             .collect();
         let train: Vec<Sample> = samples
