@@ -3,13 +3,13 @@
 //! jieba segmentation for zh).
 //!
 //! # Layout
-//! - [`language`]: the supported languages and language detection.
-//! - [`document`]: [`Document`] and [`Passage`], and splitting a document into passages.
-//! - [`loader`]: reading a folder of Markdown or JSON documents.
-//! - [`analyzer`]: the per-language tantivy analyzers.
-//! - [`index`]: [`KnowledgeBase`] (build, open, search) and [`index_dir`].
-//! - [`eval`]: retrieval evaluation on external data.
-//! - [`error`]: [`KbError`].
+//! - [`language`] — the supported languages and language detection.
+//! - [`document`] — [`Document`] and [`Passage`], and splitting a document into passages.
+//! - [`loader`] — reading a folder of Markdown or JSON documents.
+//! - [`analyzer`] — the per-language tantivy analyzers.
+//! - [`index`] — [`KnowledgeBase`] (build, open, search) and [`index_dir`].
+//! - [`eval`] — retrieval evaluation on external data.
+//! - [`error`] — [`KbError`].
 
 pub mod analyzer;
 pub mod document;

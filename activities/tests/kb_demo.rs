@@ -93,6 +93,7 @@ const QUESTIONS: &[(Language, &str, &str)] = &[
 fn demo_answers_each_language_with_the_right_topic_in_the_top_3() -> TestResult {
     let kb = KnowledgeBase::demo()?;
     let mut failures = Vec::new();
+    let started = std::time::Instant::now();
     for &(language, question, topic) in QUESTIONS {
         let expected = format!("{topic}-{language}");
         let hits = kb.search_documents(question, language, 3)?;
@@ -101,6 +102,11 @@ fn demo_answers_each_language_with_the_right_topic_in_the_top_3() -> TestResult 
             failures.push(format!("{question:?}: expected {expected} in {ids:?}"));
         }
     }
+    println!(
+        "{} questions, mean search {:.2?}",
+        QUESTIONS.len(),
+        started.elapsed() / QUESTIONS.len() as u32
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }
