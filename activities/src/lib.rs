@@ -7,10 +7,19 @@
 //! - [`payload`]: the wire format between the turn's states (versioned, ids and small facts).
 //! - [`ports`]: the async traits that are the handlers' only I/O (model, knowledge base, back
 //!   office, guardrails, conversation store, outbox).
+//! - [`handlers`]: one async function per step, and [`handlers::handle`] to dispatch.
+//! - [`policy`]: the support policy, read from `activities/policy/default.toml`.
+//! - [`embedded`]: the one-machine adapters (SQLite, regex guardrails, brain + templates, tantivy).
+//! - [`brain`], [`kb`]: the embedded brain and knowledge base.
+//! - [`eval`]: measurement on the τ-bench retail tasks.
 #![warn(missing_docs)]
 
 pub mod brain;
+pub mod embedded;
+pub mod eval;
+pub mod handlers;
 pub mod kb;
 pub mod language;
 pub mod payload;
+pub mod policy;
 pub mod ports;

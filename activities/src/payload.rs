@@ -132,6 +132,8 @@ pub enum ProposalKind {
     Cancel,
     /// Change a pending order's shipping address.
     ChangeAddress,
+    /// Change a pending order's items (another size, colour, model).
+    ModifyItems,
     /// Return delivered items.
     Return,
     /// Exchange delivered items.
@@ -180,6 +182,12 @@ pub struct ActionFacts {
     /// Whether the customer's identity is verified for this conversation.
     #[serde(default)]
     pub identity_verified: bool,
+    /// The back office's id of the customer identified, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// Whether that customer is on the premium plan (policy treats them apart).
+    #[serde(default)]
+    pub premium: bool,
     /// The order the turn is about, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderFacts>,

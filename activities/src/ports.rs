@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use turnflow_workflows::errors::ErrorName;
+use turnflow_workflows::lifecycle::Snapshot;
 
 use crate::payload::{ProposalKind, Usage};
 
@@ -415,6 +416,16 @@ pub trait ConversationStore: Send + Sync {
     async fn export_customer(&self, customer_id: &str) -> PortResult<Value>;
     /// Deletes everything held about a customer (GDPR erasure); returns how many items went.
     async fn delete_customer(&self, customer_id: &str) -> PortResult<u64>;
+    /// The conversation's lifecycle snapshot, if the conversation has one.
+    async fn lifecycle(&self, conversation_id: &str) -> PortResult<Option<Snapshot>>;
+    /// Saves the conversation's lifecycle snapshot (and links the conversation to its customer,
+    /// for GDPR export and erasure).
+    async fn put_lifecycle(
+        &self,
+        conversation_id: &str,
+        customer_id: Option<&str>,
+        snapshot: &Snapshot,
+    ) -> PortResult<()>;
 }
 
 /// A reply to deliver to the helpdesk.
