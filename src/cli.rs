@@ -9,7 +9,7 @@ use turnflow_workflows::asl::{self, Severity};
 use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
-use crate::{compile, graph};
+use crate::{cloud, compile, graph};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -60,6 +60,33 @@ pub enum Command {
         /// Only the cases whose id contains this text.
         #[arg(long)]
         case: Option<String>,
+    },
+    /// Turn helpdesk events into turns (AWS mode).
+    Ingest {
+        /// Where AWS is.
+        #[command(flatten)]
+        aws: cloud::AwsArgs,
+        /// Where the events come from.
+        #[command(subcommand)]
+        source: cloud::IngestSource,
+    },
+    /// Create or update the state machine on Step Functions and publish a version.
+    Deploy {
+        /// Where AWS is.
+        #[command(flatten)]
+        aws: cloud::AwsArgs,
+        /// What to deploy.
+        #[command(flatten)]
+        args: cloud::DeployArgs,
+    },
+    /// Run activity workers against Step Functions (AWS or turnflow's own API).
+    Worker {
+        /// Where AWS is.
+        #[command(flatten)]
+        aws: cloud::AwsArgs,
+        /// What to poll.
+        #[command(flatten)]
+        args: cloud::WorkerArgs,
     },
     /// Print the turn's states, transitions and paths (or those of a definition file).
     Graph {
@@ -119,6 +146,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compile { dir, check } => run_compile(&dir, check),
         Command::Validate { files, strict } => run_validate(&files, strict),
         Command::Conformance { file, case } => run_conformance(&file, case.as_deref()),
+        Command::Ingest { aws, source } => cloud::ingest(&aws, source).map(|()| ExitCode::SUCCESS),
+        Command::Deploy { aws, args } => cloud::deploy(&aws, args).map(|()| ExitCode::SUCCESS),
+        Command::Worker { aws, args } => cloud::worker(&aws, args).map(|()| ExitCode::SUCCESS),
         Command::Graph {
             file,
             target,

@@ -4,5 +4,7 @@
 pub mod approval;
 pub mod bedrock;
 pub mod config;
+pub mod deploy;
 pub mod dynamodb;
 pub mod sqs_ingest;
+pub mod worker;
