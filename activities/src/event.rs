@@ -124,10 +124,10 @@ pub enum EventError {
     #[error("unrecognized event shape (expected turnflow's own, a Zendesk-like or an Intercom-like event)")]
     UnknownShape,
     /// The shape is known but a field is missing or of the wrong type.
-    #[error("malformed {source:?} event: {message}")]
+    #[error("malformed {shape:?} event: {message}")]
     Malformed {
         /// The recognized shape.
-        source: Source,
+        shape: Source,
         /// What is wrong.
         message: String,
     },
@@ -135,10 +135,10 @@ pub enum EventError {
     #[error("event version {0} is newer than this build reads ({EVENT_VERSION})")]
     UnsupportedVersion(u32),
     /// A kind of event turnflow does not act on.
-    #[error("unsupported {source:?} event type `{kind}`")]
+    #[error("unsupported {shape:?} event type `{kind}`")]
     Unsupported {
         /// The recognized shape.
-        source: Source,
+        shape: Source,
         /// Its type or topic.
         kind: String,
     },
@@ -161,14 +161,14 @@ pub fn normalize(body: &str) -> Result<HelpdeskEvent, EventError> {
 
 fn typed<T: for<'de> Deserialize<'de>>(source: Source, value: Value) -> Result<T, EventError> {
     serde_json::from_value(value).map_err(|e| EventError::Malformed {
-        source,
+        shape: source,
         message: e.to_string(),
     })
 }
 
 fn malformed(source: Source, message: &str) -> EventError {
     EventError::Malformed {
-        source,
+        shape: source,
         message: message.to_owned(),
     }
 }
@@ -237,7 +237,7 @@ fn own(value: Value) -> Result<HelpdeskEvent, EventError> {
         "closed" => EventKind::Closed,
         other => {
             return Err(EventError::Unsupported {
-                source: s,
+                shape: s,
                 kind: other.to_owned(),
             });
         }
@@ -313,7 +313,7 @@ fn zendesk(value: Value) -> Result<HelpdeskEvent, EventError> {
             )?;
             if comment.author.is_staff {
                 return Err(EventError::Unsupported {
-                    source: s,
+                    shape: s,
                     kind: "ticket.comment_added by staff".into(),
                 });
             }
@@ -326,7 +326,7 @@ fn zendesk(value: Value) -> Result<HelpdeskEvent, EventError> {
             Some("solved" | "closed") => EventKind::Closed,
             Some(other) => {
                 return Err(EventError::Unsupported {
-                    source: s,
+                    shape: s,
                     kind: format!("ticket.status_changed to {other}"),
                 });
             }
@@ -342,7 +342,7 @@ fn zendesk(value: Value) -> Result<HelpdeskEvent, EventError> {
         }
         other => {
             return Err(EventError::Unsupported {
-                source: s,
+                shape: s,
                 kind: other.to_owned(),
             });
         }
@@ -474,7 +474,7 @@ fn intercom(value: Value) -> Result<HelpdeskEvent, EventError> {
         },
         other => {
             return Err(EventError::Unsupported {
-                source: s,
+                shape: s,
                 kind: other.to_owned(),
             });
         }
@@ -582,7 +582,7 @@ mod tests {
         );
         let zd = read(json!({"id": "e", "type": "zen:event-type:ticket.comment_added"}));
         assert!(
-            matches!(&zd, Err(EventError::Malformed { source: Source::Zendesk, message }) if message.contains("detail")),
+            matches!(&zd, Err(EventError::Malformed { shape: Source::Zendesk, message }) if message.contains("detail")),
             "{zd:?}"
         );
         assert_eq!(

@@ -179,11 +179,10 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
 
     let mut outcomes = Vec::new();
     for _ in 0..5 {
-        let batch = ingestor.poll_once(&w.ingest_url).await?;
-        if batch.is_empty() && outcomes.len() >= 3 {
+        outcomes.extend(ingestor.poll_once(&w.ingest_url).await?);
+        if outcomes.len() >= 3 {
             break;
         }
-        outcomes.extend(batch);
     }
     let started: Vec<&String> = outcomes
         .iter()
@@ -303,7 +302,7 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
     ensure!(export["memory"][0]["value"] == "es", "{export}");
     ensure!(export["approvals"].as_array().is_some_and(|a| a.len() == 1), "{export}");
     ensure!(export["idempotencyRecords"].as_array().is_some_and(|a| a.len() == 1), "{export}");
-    ensure!(export["approvals"][0]["taskToken"] == "", "no token in an export");
+    ensure!(export["approvals"][0]["task_token"] == "", "no token in an export");
 
     let deleted = store.delete_customer("cust-42").await?;
     ensure!(deleted >= 7, "deleted {deleted}");
@@ -326,12 +325,17 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
 }
 
 fn sqs_record(id: &str, body: &str, group: &str, receives: u32) -> SqsMessage {
-    let mut m = SqsMessage::default();
-    m.message_id = Some(id.into());
-    m.body = Some(body.into());
-    m.attributes.insert("ApproximateReceiveCount".into(), receives.to_string());
-    m.attributes.insert("MessageGroupId".into(), group.into());
-    m
+    SqsMessage {
+        message_id: Some(id.into()),
+        body: Some(body.into()),
+        attributes: [
+            ("ApproximateReceiveCount".to_owned(), receives.to_string()),
+            ("MessageGroupId".to_owned(), group.to_owned()),
+        ]
+        .into_iter()
+        .collect(),
+        ..SqsMessage::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,15 +344,16 @@ async fn lambda_entry_reports_partial_batch_failures_in_conversation_order() -> 
         return Ok(());
     };
     let good = |id: &str, ticket: &str, comment: u64| zendesk_comment(id, ticket, "cust-7", comment, "hello");
-    let mut event = SqsEvent::default();
-    event.records = vec![
+    let event = SqsEvent {
+        records: vec![
         sqs_record("m1", &good("e1", "100", 1), "zd-100", 1),
         sqs_record("m2", "not json", "zd-200", 1),
         sqs_record("m3", &good("e3", "300", 3), "zd-300", 1),
-    ];
+        ],
+    };
     let ok = Ingestor::new(w.sqs.clone(), w.sfn.clone(), &w.state_machine_arn)
         .dead_letter_queue(&w.dead_letter_url);
-    let response = ok.handle_sqs_event(event.clone()).await;
+    let response = ok.handle_sqs_event(event).await;
     ensure!(response.batch_item_failures.is_empty(), "{response:?}");
 
     // A state machine that does not exist: every start fails transiently; the failed message's
@@ -360,12 +365,13 @@ async fn lambda_entry_reports_partial_batch_failures_in_conversation_order() -> 
     )
     .dead_letter_queue(&w.dead_letter_url)
     .max_receives(3);
-    let mut event = SqsEvent::default();
-    event.records = vec![
+    let event = SqsEvent {
+        records: vec![
         sqs_record("n1", &good("f1", "400", 11), "zd-400", 1),
         sqs_record("n2", &good("f2", "400", 12), "zd-400", 1),
         sqs_record("n3", &good("f3", "500", 13), "zd-500", 3),
-    ];
+        ],
+    };
     let response = broken.handle_sqs_event(event).await;
     let failed: Vec<&str> = response
         .batch_item_failures

@@ -381,10 +381,9 @@ impl BedrockModel {
                     }
                     Err(CallError::Fatal(e)) => return Err(e),
                     Err(CallError::Throttled(m)) if attempt < self.settings.max_retries => {
-                        tracing::debug!(%model, attempt, "throttled; backing off");
+                        tracing::debug!(%model, attempt, reason = %m, "throttled; backing off");
                         tokio::time::sleep(self.backoff(attempt)).await;
                         attempt += 1;
-                        last = m;
                     }
                     Err(CallError::Throttled(m)) => {
                         self.record(model, false);

@@ -387,8 +387,20 @@ impl ConversationStore for DynamoStore {
             item.insert("customerId".into(), s(&c));
             pointer.insert("customerId".into(), s(c));
         }
-        self.put(&self.tables.conversations, item).await?;
-        self.put(&self.tables.conversations, pointer).await
+        // The pointer first, conditionally: a message delivered twice is stored once.
+        let first = self
+            .client
+            .put_item()
+            .table_name(&self.tables.conversations)
+            .set_item(Some(pointer))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match first {
+            Ok(_) => self.put(&self.tables.conversations, item).await,
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(sdk_error("PutItem", &e)),
+        }
     }
 
     async fn message(&self, id: &str) -> PortResult<Option<Message>> {

@@ -493,9 +493,9 @@ impl Ingestor {
         let mut response = SqsBatchResponse::default();
         for (incoming, outcome) in batch.iter().zip(&outcomes) {
             if !outcome.is_done() {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = incoming.message_id.clone();
-                response.batch_item_failures.push(failure);
+                response.batch_item_failures.push(BatchItemFailure {
+                    item_identifier: incoming.message_id.clone(),
+                });
             }
         }
         response
@@ -503,10 +503,13 @@ impl Ingestor {
 
     /// Runs as a Lambda function (`lambda_runtime`) until the runtime stops.
     pub async fn run_lambda(self) -> Result<(), lambda_runtime::Error> {
-        let ingestor = &self;
+        let ingestor = Arc::new(self);
         lambda_runtime::run(lambda_runtime::service_fn(
-            move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
-                Ok::<_, lambda_runtime::Error>(ingestor.handle_sqs_event(event.payload).await)
+            move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+                let ingestor = ingestor.clone();
+                async move {
+                    Ok::<_, lambda_runtime::Error>(ingestor.handle_sqs_event(event.payload).await)
+                }
             },
         ))
         .await

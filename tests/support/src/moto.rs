@@ -84,7 +84,8 @@ impl Moto {
         )?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
-        if !response.starts_with("HTTP/1.0 200") && !response.starts_with("HTTP/1.1 200") {
+        let status = response.split(' ').nth(1).unwrap_or("");
+        if !status.starts_with('2') {
             return Err(std::io::Error::other(format!(
                 "moto answered {}",
                 response.lines().next().unwrap_or("")
