@@ -226,10 +226,7 @@ pub fn deploy(aws: &AwsArgs, args: DeployArgs) -> anyhow::Result<()> {
         for (i, _) in definition.match_indices("${") {
             let name = definition[i + 2..].split('}').next().unwrap_or_default();
             if let Some(step) = name.strip_suffix("ActivityArn") {
-                substitutions.insert(
-                    name.to_owned(),
-                    format!("{prefix}{}", step.to_lowercase()),
-                );
+                substitutions.insert(name.to_owned(), format!("{prefix}{}", step.to_lowercase()));
             }
         }
     }
@@ -247,7 +244,11 @@ pub fn deploy(aws: &AwsArgs, args: DeployArgs) -> anyhow::Result<()> {
         let deployed = deploy::deploy(&sfn, &deployment).await?;
         println!(
             "{} {}",
-            if deployed.created { "created" } else { "updated" },
+            if deployed.created {
+                "created"
+            } else {
+                "updated"
+            },
             deployed.state_machine_arn
         );
         if let Some(v) = deployed.version_arn {

@@ -31,11 +31,7 @@ fn split(template: &str) -> anyhow::Result<(String, String, String)> {
         .iter()
         .map(|l| l.strip_prefix(INDENT).unwrap_or(l.trim_start_matches(' ')))
         .collect();
-    Ok((
-        lines[..start].concat(),
-        block,
-        lines[block_end..].concat(),
-    ))
+    Ok((lines[..start].concat(), block, lines[block_end..].concat()))
 }
 
 #[test]
@@ -47,7 +43,13 @@ fn the_templates_state_machine_is_the_generated_turn() -> anyhow::Result<()> {
     if std::env::var_os("TURNFLOW_BLESS").is_some() {
         let indented: String = generated
             .split_inclusive('\n')
-            .map(|l| if l.trim().is_empty() { l.to_owned() } else { format!("{INDENT}{l}") })
+            .map(|l| {
+                if l.trim().is_empty() {
+                    l.to_owned()
+                } else {
+                    format!("{INDENT}{l}")
+                }
+            })
             .collect();
         std::fs::write(&template_path, format!("{before}{indented}{after}"))?;
         return Ok(());
@@ -71,6 +73,9 @@ fn the_templates_state_machine_is_the_generated_turn() -> anyhow::Result<()> {
         .take_while(|l| l.starts_with(INDENT) && !l.trim_start().starts_with('#'))
         .filter_map(|l| l.trim().split(':').next())
         .collect();
-    anyhow::ensure!(placeholders == subs, "placeholders {placeholders:?} vs substitutions {subs:?}");
+    anyhow::ensure!(
+        placeholders == subs,
+        "placeholders {placeholders:?} vs substitutions {subs:?}"
+    );
     Ok(())
 }

@@ -121,7 +121,9 @@ pub enum EventError {
     #[error("the body is not JSON: {0}")]
     NotJson(String),
     /// The JSON is none of the known shapes.
-    #[error("unrecognized event shape (expected turnflow's own, a Zendesk-like or an Intercom-like event)")]
+    #[error(
+        "unrecognized event shape (expected turnflow's own, a Zendesk-like or an Intercom-like event)"
+    )]
     UnknownShape,
     /// The shape is known but a field is missing or of the wrong type.
     #[error("malformed {shape:?} event: {message}")]
@@ -146,7 +148,8 @@ pub enum EventError {
 
 /// Reads a webhook body in any of the known shapes.
 pub fn normalize(body: &str) -> Result<HelpdeskEvent, EventError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| EventError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| EventError::NotJson(e.to_string()))?;
     let marker = value.get("type").and_then(Value::as_str).unwrap_or("");
     if marker.starts_with("zen:") || value.get("zendesk_event_version").is_some() {
         zendesk(value)
@@ -224,7 +227,8 @@ fn own(value: Value) -> Result<HelpdeskEvent, EventError> {
             text: non_empty(
                 s,
                 "text",
-                own.text.ok_or_else(|| malformed(s, "a message needs `text`"))?,
+                own.text
+                    .ok_or_else(|| malformed(s, "a message needs `text`"))?,
             )?,
         },
         "csat_rating" => EventKind::CsatRating {
@@ -446,7 +450,11 @@ fn intercom(value: Value) -> Result<HelpdeskEvent, EventError> {
                 .ok_or_else(|| malformed(s, "`data.item.source` is missing"))?;
             EventKind::Message {
                 message_id: part.id.0,
-                text: non_empty(s, "data.item.source.body", strip_tags(&part.body.unwrap_or_default()))?,
+                text: non_empty(
+                    s,
+                    "data.item.source.body",
+                    strip_tags(&part.body.unwrap_or_default()),
+                )?,
             }
         }
         "conversation.user.replied" => {
@@ -533,11 +541,18 @@ mod tests {
         assert_eq!(e.source, Source::Zendesk);
         assert_eq!(e.conversation_id, "5158");
         assert_eq!(e.customer_id.as_deref(), Some("8193592318236"));
-        assert_eq!(e.execution_name(), "zd-cbe4028c-7239-495d-b020-f22348516046");
-        assert!(matches!(e.kind, EventKind::Message { ref message_id, .. } if message_id == "91011"));
+        assert_eq!(
+            e.execution_name(),
+            "zd-cbe4028c-7239-495d-b020-f22348516046"
+        );
+        assert!(
+            matches!(e.kind, EventKind::Message { ref message_id, .. } if message_id == "91011")
+        );
 
-        let closed = read(json!({"id": "e2", "type": "zen:event-type:ticket.status_changed",
-            "detail": {"id": 5158}, "event": {"previous": "open", "current": "solved"}}))?;
+        let closed = read(
+            json!({"id": "e2", "type": "zen:event-type:ticket.status_changed",
+            "detail": {"id": 5158}, "event": {"previous": "open", "current": "solved"}}),
+        )?;
         assert_eq!(closed.kind, EventKind::Closed);
         Ok(())
     }
@@ -573,9 +588,13 @@ mod tests {
 
     #[test]
     fn malformed_events_fail_with_a_clear_reason() {
-        assert!(matches!(normalize("{not json"), Err(EventError::NotJson(_))));
+        assert!(matches!(
+            normalize("{not json"),
+            Err(EventError::NotJson(_))
+        ));
         assert_eq!(read(json!({"hello": 1})), Err(EventError::UnknownShape));
-        let missing = read(json!({"v": 1, "eventId": "e", "type": "message", "conversationId": "c"}));
+        let missing =
+            read(json!({"v": 1, "eventId": "e", "type": "message", "conversationId": "c"}));
         assert_eq!(
             missing.map_err(|e| e.to_string()),
             Err("malformed Turnflow event: a message needs `messageId`".into())
@@ -603,7 +622,11 @@ mod tests {
         for e in [&a, &b, &c] {
             let n = e.execution_name();
             assert!(n.len() <= 80, "{n}");
-            assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{n}");
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{n}"
+            );
         }
         assert_ne!(b.execution_name(), c.execution_name());
         Ok(())

@@ -101,7 +101,10 @@ async fn world(suite: &str) -> anyhow::Result<Option<World>> {
         .await?
         .queue_url
         .context("no queue url")?;
-    let store = Arc::new(DynamoStore::new(dynamodb, StoreTables::with_prefix("turnflow")));
+    let store = Arc::new(DynamoStore::new(
+        dynamodb,
+        StoreTables::with_prefix("turnflow"),
+    ));
     store.create_tables().await?;
     let state_machine_arn = sfn
         .create_state_machine()
@@ -123,7 +126,13 @@ async fn world(suite: &str) -> anyhow::Result<Option<World>> {
     }))
 }
 
-fn zendesk_comment(event_id: &str, ticket: &str, customer: &str, comment: u64, text: &str) -> String {
+fn zendesk_comment(
+    event_id: &str,
+    ticket: &str,
+    customer: &str,
+    comment: u64,
+    text: &str,
+) -> String {
     json!({
         "id": event_id, "type": "zen:event-type:ticket.comment_added",
         "zendesk_event_version": "2022-11-06", "subject": format!("zen:ticket:{ticket}"),
@@ -172,7 +181,13 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
 
     // A customer message, a malformed body, and the same event delivered again (a helpdesk
     // retrying its webhook: another SQS message, the same event id).
-    let event = zendesk_comment("evt-7f3a", "5158", "cust-42", 91011, "please refund order W1001");
+    let event = zendesk_comment(
+        "evt-7f3a",
+        "5158",
+        "cust-42",
+        91011,
+        "please refund order W1001",
+    );
     send(&w, &event, "zd-5158", "d1").await?;
     send(&w, "{\"hello\": \"not an event\"", "zd-9999", "d2").await?;
     send(&w, &event, "zd-5158", "d3").await?;
@@ -191,15 +206,23 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
             _ => None,
         })
         .collect();
-    ensure!(started.len() == 2, "two deliveries of one event: {outcomes:?}");
-    ensure!(started[0] == started[1], "one execution for one event: {outcomes:?}");
+    ensure!(
+        started.len() == 2,
+        "two deliveries of one event: {outcomes:?}"
+    );
+    ensure!(
+        started[0] == started[1],
+        "one execution for one event: {outcomes:?}"
+    );
     ensure!(
         started[0].ends_with(":zd-evt-7f3a"),
         "named after the event: {}",
         started[0]
     );
     ensure!(
-        outcomes.iter().any(|o| matches!(o, Outcome::DeadLettered { .. })),
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::DeadLettered { .. })),
         "{outcomes:?}"
     );
     let executions = w
@@ -218,7 +241,11 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
         .wait_time_seconds(0)
         .send()
         .await?;
-    ensure!(left.messages().is_empty(), "messages left: {:?}", left.messages());
+    ensure!(
+        left.messages().is_empty(),
+        "messages left: {:?}",
+        left.messages()
+    );
 
     // The malformed one is on the dead-letter queue, with its reason.
     let dead = w
@@ -236,10 +263,16 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
         .and_then(|a| a.get(REASON_ATTRIBUTE))
         .and_then(|v| v.string_value())
         .context("no reason attribute")?;
-    ensure!(reason.starts_with("malformed event: the body is not JSON"), "{reason}");
+    ensure!(
+        reason.starts_with("malformed event: the body is not JSON"),
+        "{reason}"
+    );
 
     // The customer's message is in the store, owned by the customer.
-    let message = store.message("91011").await?.context("message not stored")?;
+    let message = store
+        .message("91011")
+        .await?
+        .context("message not stored")?;
     ensure!(message.text == "please refund order W1001");
 
     // The execution parks on the approval queue; the desk records the approval in DynamoDB.
@@ -253,7 +286,10 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
         }
     }
     let approval_id = ids.first().context("no approval request arrived")?.clone();
-    let pending = store.approval(&approval_id).await?.context("approval not recorded")?;
+    let pending = store
+        .approval(&approval_id)
+        .await?
+        .context("approval not recorded")?;
     ensure!(pending.status == "pending" && !pending.task_token.is_empty());
     ensure!(pending.customer_id.as_deref() == Some("cust-42"));
     ensure!(pending.proposal["orderId"] == "W1001");
@@ -268,7 +304,10 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
     let output: Value = serde_json::from_str(done.output().unwrap_or("{}"))?;
     ensure!(output["approval"]["decision"] == "approve", "{output}");
     ensure!(output["approval"]["approver"] == "agent-ann", "{output}");
-    let decided = store.approval(&approval_id).await?.context("approval gone")?;
+    let decided = store
+        .approval(&approval_id)
+        .await?
+        .context("approval gone")?;
     ensure!(decided.status == "approved" && decided.approver.as_deref() == Some("agent-ann"));
     ensure!(decided.audit.len() == 2, "audit trail: {:?}", decided.audit);
 
@@ -295,31 +334,67 @@ async fn sqs_ingest_to_approval_to_success_and_gdpr_on_moto() -> anyhow::Result<
         .remember("cust-42", "preferred_language", &json!("es"), 3600)
         .await?;
     store
-        .put_document("handoff/evt-7f3a", &json!({"customerId": "cust-42", "summary": "refund"}), Some(3600))
+        .put_document(
+            "handoff/evt-7f3a",
+            &json!({"customerId": "cust-42", "summary": "refund"}),
+            Some(3600),
+        )
         .await?;
     let export = store.export_customer("cust-42").await?;
-    ensure!(export["messages"].as_array().is_some_and(|m| m.len() == 1), "{export}");
+    ensure!(
+        export["messages"].as_array().is_some_and(|m| m.len() == 1),
+        "{export}"
+    );
     ensure!(export["memory"][0]["value"] == "es", "{export}");
-    ensure!(export["approvals"].as_array().is_some_and(|a| a.len() == 1), "{export}");
-    ensure!(export["idempotencyRecords"].as_array().is_some_and(|a| a.len() == 1), "{export}");
-    ensure!(export["approvals"][0]["task_token"] == "", "no token in an export");
+    ensure!(
+        export["approvals"].as_array().is_some_and(|a| a.len() == 1),
+        "{export}"
+    );
+    ensure!(
+        export["idempotencyRecords"]
+            .as_array()
+            .is_some_and(|a| a.len() == 1),
+        "{export}"
+    );
+    ensure!(
+        export["approvals"][0]["task_token"] == "",
+        "no token in an export"
+    );
 
     let deleted = store.delete_customer("cust-42").await?;
     ensure!(deleted >= 7, "deleted {deleted}");
     let after = store.export_customer("cust-42").await?;
-    for field in ["conversations", "messages", "documents", "memory", "approvals", "idempotencyRecords"] {
-        ensure!(after[field].as_array().is_some_and(Vec::is_empty), "{field} left: {after}");
+    for field in [
+        "conversations",
+        "messages",
+        "documents",
+        "memory",
+        "approvals",
+        "idempotencyRecords",
+    ] {
+        ensure!(
+            after[field].as_array().is_some_and(Vec::is_empty),
+            "{field} left: {after}"
+        );
     }
     ensure!(store.message("91011").await?.is_none());
     ensure!(store.approval(&approval_id).await?.is_none());
     ensure!(store.memory("cust-42").await?.is_empty());
     ensure!(store.transcript("5158", 10).await?.is_empty());
     // Nothing anywhere in the tables mentions the customer.
-    let dynamodb = aws_sdk_dynamodb::Client::new(&AwsSettings::local(&w._moto.endpoint()).load().await);
-    for table in [&w.store.tables().conversations, &w.store.tables().approvals, &w.store.tables().idempotency] {
+    let dynamodb =
+        aws_sdk_dynamodb::Client::new(&AwsSettings::local(&w._moto.endpoint()).load().await);
+    for table in [
+        &w.store.tables().conversations,
+        &w.store.tables().approvals,
+        &w.store.tables().idempotency,
+    ] {
         let scan = dynamodb.scan().table_name(table).send().await?;
         let text = format!("{:?}", scan.items());
-        ensure!(!text.contains("cust-42"), "{table} still mentions the customer: {text}");
+        ensure!(
+            !text.contains("cust-42"),
+            "{table} still mentions the customer: {text}"
+        );
     }
     Ok(())
 }
@@ -343,12 +418,14 @@ async fn lambda_entry_reports_partial_batch_failures_in_conversation_order() -> 
     let Some(w) = world("aws_moto lambda").await? else {
         return Ok(());
     };
-    let good = |id: &str, ticket: &str, comment: u64| zendesk_comment(id, ticket, "cust-7", comment, "hello");
+    let good = |id: &str, ticket: &str, comment: u64| {
+        zendesk_comment(id, ticket, "cust-7", comment, "hello")
+    };
     let event = SqsEvent {
         records: vec![
-        sqs_record("m1", &good("e1", "100", 1), "zd-100", 1),
-        sqs_record("m2", "not json", "zd-200", 1),
-        sqs_record("m3", &good("e3", "300", 3), "zd-300", 1),
+            sqs_record("m1", &good("e1", "100", 1), "zd-100", 1),
+            sqs_record("m2", "not json", "zd-200", 1),
+            sqs_record("m3", &good("e3", "300", 3), "zd-300", 1),
         ],
     };
     let ok = Ingestor::new(w.sqs.clone(), w.sfn.clone(), &w.state_machine_arn)
@@ -367,9 +444,9 @@ async fn lambda_entry_reports_partial_batch_failures_in_conversation_order() -> 
     .max_receives(3);
     let event = SqsEvent {
         records: vec![
-        sqs_record("n1", &good("f1", "400", 11), "zd-400", 1),
-        sqs_record("n2", &good("f2", "400", 12), "zd-400", 1),
-        sqs_record("n3", &good("f3", "500", 13), "zd-500", 3),
+            sqs_record("n1", &good("f1", "400", 11), "zd-400", 1),
+            sqs_record("n2", &good("f2", "400", 12), "zd-400", 1),
+            sqs_record("n3", &good("f3", "500", 13), "zd-500", 3),
         ],
     };
     let response = broken.handle_sqs_event(event).await;
@@ -391,9 +468,22 @@ async fn lambda_entry_reports_partial_batch_failures_in_conversation_order() -> 
     let reasons: Vec<String> = dead
         .messages()
         .iter()
-        .filter_map(|m| m.message_attributes()?.get(REASON_ATTRIBUTE)?.string_value().map(str::to_owned))
+        .filter_map(|m| {
+            m.message_attributes()?
+                .get(REASON_ATTRIBUTE)?
+                .string_value()
+                .map(str::to_owned)
+        })
         .collect();
-    ensure!(reasons.iter().any(|r| r.starts_with("malformed event")), "{reasons:?}");
-    ensure!(reasons.iter().any(|r| r.starts_with("gave up after 3 receives")), "{reasons:?}");
+    ensure!(
+        reasons.iter().any(|r| r.starts_with("malformed event")),
+        "{reasons:?}"
+    );
+    ensure!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("gave up after 3 receives")),
+        "{reasons:?}"
+    );
     Ok(())
 }

@@ -60,7 +60,9 @@ fn throttled() -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(
         "x-amzn-ErrorType",
-        HeaderValue::from_static("ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+        HeaderValue::from_static(
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+        ),
     );
     (
         StatusCode::TOO_MANY_REQUESTS,
@@ -81,7 +83,9 @@ impl Server {
     }
 }
 
-async fn serve(script: impl Fn(&str, &Value, usize) -> Response + Send + Sync + 'static) -> anyhow::Result<Server> {
+async fn serve(
+    script: impl Fn(&str, &Value, usize) -> Response + Send + Sync + 'static,
+) -> anyhow::Result<Server> {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let fake = Fake {
         script: Arc::new(script),
@@ -112,7 +116,9 @@ fn settings() -> BedrockSettings {
 }
 
 async fn model(server: &Server, settings: BedrockSettings, budgets: Budgets) -> BedrockModel {
-    let config = AwsSettings::local(&format!("http://{}", server.addr)).load().await;
+    let config = AwsSettings::local(&format!("http://{}", server.addr))
+        .load()
+        .await;
     BedrockModel::new(&config, settings, Arc::new(budgets))
 }
 
@@ -199,11 +205,20 @@ async fn a_tool_use_round_trip_reads_the_back_office_and_sums_usage() -> anyhow:
     let model = model(&server, settings(), Budgets::new("standard"))
         .await
         .with_back_office(Arc::new(Shop));
-    let draft = model.draft(&draft_request(ModelRoute::Strong, "cust-1")).await?;
+    let draft = model
+        .draft(&draft_request(ModelRoute::Strong, "cust-1"))
+        .await?;
     ensure!(draft.text == "Your order W1001 was delivered [kb-shipping#1].");
     ensure!(draft.citations == ["kb-shipping#1"]);
     let usage = draft.usage.context("no usage")?;
-    ensure!(usage == Usage { model_id: "strong-a".into(), input_tokens: 320, output_tokens: 70 });
+    ensure!(
+        usage
+            == Usage {
+                model_id: "strong-a".into(),
+                input_tokens: 320,
+                output_tokens: 70
+            }
+    );
     let price = Pricing {
         per_thousand: [("strong-a".to_owned(), (3.0, 15.0))].into_iter().collect(),
     };
@@ -212,9 +227,15 @@ async fn a_tool_use_round_trip_reads_the_back_office_and_sums_usage() -> anyhow:
     let calls = server.calls();
     ensure!(calls.len() == 2);
     let first = &calls[0].1;
-    ensure!(first["system"][0]["text"].as_str().is_some_and(|s| s.contains("customer-support")));
+    ensure!(
+        first["system"][0]["text"]
+            .as_str()
+            .is_some_and(|s| s.contains("customer-support"))
+    );
     ensure!(first["messages"][0]["role"] == "user");
-    let tools = first["toolConfig"]["tools"].as_array().context("no tools")?;
+    let tools = first["toolConfig"]["tools"]
+        .as_array()
+        .context("no tools")?;
     ensure!(tools[0]["toolSpec"]["name"] == "lookup_order");
     ensure!(tools[0]["toolSpec"]["inputSchema"]["json"]["required"][0] == "orderId");
     ensure!(first["inferenceConfig"]["maxTokens"] == 100);
@@ -239,7 +260,9 @@ async fn a_guardrail_intervention_is_a_blocked_step() -> anyhow::Result<()> {
     let mut s = settings();
     s.guardrail = Some(("gr-support".into(), "3".into()));
     let model = model(&server, s, Budgets::new("standard")).await;
-    let result = model.draft(&draft_request(ModelRoute::Fast, "cust-1")).await;
+    let result = model
+        .draft(&draft_request(ModelRoute::Fast, "cust-1"))
+        .await;
     let err = result.err().context("the guardrail should block")?;
     ensure!(matches!(err, PortError::GuardrailBlocked(_)), "{err:?}");
     ensure!(err.error_name() == ErrorName::GuardrailBlocked);
@@ -274,7 +297,10 @@ async fn throttling_is_retried_then_the_fallback_model_answers() -> anyhow::Resu
     ensure!(triage.order_ids == ["W1001"] && triage.amounts == [25.0]);
     ensure!(triage.usage.as_ref().map(|u| u.model_id.as_str()) == Some("fast-b"));
     let models: Vec<String> = server.calls().into_iter().map(|(m, _)| m).collect();
-    ensure!(models == ["fast-a", "fast-a", "fast-a", "fast-b"], "{models:?}");
+    ensure!(
+        models == ["fast-a", "fast-a", "fast-a", "fast-b"],
+        "{models:?}"
+    );
 
     // Each exhausted model counts one failure; at two in a row (the threshold) its circuit
     // opens and the next triage goes straight to fast-b.
@@ -303,14 +329,18 @@ async fn every_model_throttled_is_the_throttled_error_name() -> anyhow::Result<(
 }
 
 #[tokio::test]
-async fn over_budget_fails_before_the_call_with_the_name_the_turn_escalates_on() -> anyhow::Result<()> {
-    let server = serve(|_, _, _| answer(json!([{"text": "Here you go."}]), "end_turn", 700, 200)).await?;
+async fn over_budget_fails_before_the_call_with_the_name_the_turn_escalates_on()
+-> anyhow::Result<()> {
+    let server =
+        serve(|_, _, _| answer(json!([{"text": "Here you go."}]), "end_turn", 700, 200)).await?;
     let budgets = Budgets::new("standard")
         .limit("standard", 1_000)
         .limit("premium", 100_000)
         .plan("cust-vip", "premium");
     let model = model(&server, settings(), budgets).await;
-    model.draft(&draft_request(ModelRoute::Fast, "cust-1")).await?;
+    model
+        .draft(&draft_request(ModelRoute::Fast, "cust-1"))
+        .await?;
     let err = model
         .draft(&draft_request(ModelRoute::Fast, "cust-1"))
         .await
@@ -321,8 +351,12 @@ async fn over_budget_fails_before_the_call_with_the_name_the_turn_escalates_on()
     ensure!(err.to_string().contains("used 900 of 1000"), "{err}");
     ensure!(server.calls().len() == 1, "no call made over budget");
     // Another customer on another plan is not affected.
-    model.draft(&draft_request(ModelRoute::Fast, "cust-vip")).await?;
-    model.draft(&draft_request(ModelRoute::Fast, "cust-vip")).await?;
+    model
+        .draft(&draft_request(ModelRoute::Fast, "cust-vip"))
+        .await?;
+    model
+        .draft(&draft_request(ModelRoute::Fast, "cust-vip"))
+        .await?;
     ensure!(server.calls().len() == 3);
     Ok(())
 }

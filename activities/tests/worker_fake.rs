@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::ensure;
 use async_trait::async_trait;
-use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -26,7 +25,9 @@ struct Sfn {
 
 type Shared = Arc<Mutex<Sfn>>;
 
-async fn api(State(sfn): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn api(State(sfn): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    // AWS JSON 1.0 bodies come as application/x-amz-json-1.0, which axum's Json refuses.
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -41,7 +42,8 @@ async fn api(State(sfn): State<Shared>, headers: HeaderMap, Json(body): Json<Val
                 s.tasks.pop_front()
             }
             "SendTaskHeartbeat" => {
-                s.heartbeats.push(body["taskToken"].as_str().unwrap_or_default().to_owned());
+                s.heartbeats
+                    .push(body["taskToken"].as_str().unwrap_or_default().to_owned());
                 None
             }
             _ => {
@@ -121,7 +123,12 @@ async fn workers_poll_heartbeat_answer_and_stop() -> anyhow::Result<()> {
     };
     let stats = tokio::time::timeout(
         Duration::from_secs(20),
-        worker::run(worker::poll_client(&config), settings, Arc::new(Steps), done),
+        worker::run(
+            worker::poll_client(&config),
+            settings,
+            Arc::new(Steps),
+            done,
+        ),
     )
     .await??;
     ensure!(stats.succeeded == 1 && stats.failed == 1, "{stats:?}");
@@ -134,15 +141,25 @@ async fn workers_poll_heartbeat_answer_and_stop() -> anyhow::Result<()> {
         .unwrap_or_default();
     ensure!(success["taskToken"] == "tok-1", "{success}");
     let output: Value = serde_json::from_str(success["output"].as_str().unwrap_or("null"))?;
-    ensure!(output == json!({"activity": "triage", "echo": 1}), "{output}");
+    ensure!(
+        output == json!({"activity": "triage", "echo": 1}),
+        "{output}"
+    );
     let failure = s
         .answers
         .iter()
         .find(|(t, _)| t == "SendTaskFailure")
         .map(|(_, b)| b.clone())
         .unwrap_or_default();
-    ensure!(failure["error"] == "Turnflow.BackendUnavailable", "{failure}");
-    ensure!(s.heartbeats.iter().filter(|t| *t == "tok-1").count() >= 2, "{:?}", s.heartbeats);
+    ensure!(
+        failure["error"] == "Turnflow.BackendUnavailable",
+        "{failure}"
+    );
+    ensure!(
+        s.heartbeats.iter().filter(|t| *t == "tok-1").count() >= 2,
+        "{:?}",
+        s.heartbeats
+    );
     ensure!(s.polls >= 3, "several concurrent polls: {}", s.polls);
     Ok(())
 }

@@ -103,7 +103,10 @@ impl ApprovalDesk {
             .await
             .map_err(|e| ApprovalError::Aws {
                 operation: "ReceiveMessage",
-                message: format!("{}", aws_smithy_types::error::display::DisplayErrorContext(e)),
+                message: format!(
+                    "{}",
+                    aws_smithy_types::error::display::DisplayErrorContext(e)
+                ),
             })?;
         let mut ids = Vec::new();
         for m in out.messages.unwrap_or_default() {

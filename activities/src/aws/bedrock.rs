@@ -35,8 +35,8 @@ use serde_json::{Value, json};
 
 use crate::payload::Usage;
 use crate::ports::{
-    BackOffice, Draft, DraftRequest, Model, ModelRoute, Port, PortError, PortResult,
-    TriageRequest, TriageResult,
+    BackOffice, Draft, DraftRequest, Model, ModelRoute, Port, PortError, PortResult, TriageRequest,
+    TriageResult,
 };
 
 /// How the adapter calls Bedrock.
@@ -360,8 +360,8 @@ impl BedrockModel {
         with_tools: bool,
     ) -> PortResult<Answer> {
         // About four characters a token, plus the reply.
-        let estimate = ((system.len() + text.len()) / 4) as u64
-            + u64::from(self.settings.max_output_tokens);
+        let estimate =
+            ((system.len() + text.len()) / 4) as u64 + u64::from(self.settings.max_output_tokens);
         self.budgets.check(customer_id, estimate)?;
         let mut last = String::from("no model configured");
         let mut throttled = false;
@@ -497,7 +497,13 @@ impl BedrockModel {
                         .trace()
                         .and_then(|t| t.guardrail())
                         .map(|g| format!("{g:?}"))
-                        .map(|d| if d.contains("DENIED") || d.contains("BLOCKED") { "blocked by policy".to_owned() } else { d })
+                        .map(|d| {
+                            if d.contains("DENIED") || d.contains("BLOCKED") {
+                                "blocked by policy".to_owned()
+                            } else {
+                                d
+                            }
+                        })
                         .unwrap_or_else(|| reply.clone());
                     return Err(fatal(PortError::GuardrailBlocked(detail)));
                 }
@@ -537,7 +543,10 @@ impl BedrockModel {
     }
 
     async fn call_tool(&self, name: &str, input: &Value) -> PortResult<Value> {
-        let back_office = self.back_office.as_ref().ok_or_else(|| invalid("no tools"))?;
+        let back_office = self
+            .back_office
+            .as_ref()
+            .ok_or_else(|| invalid("no tools"))?;
         let arg = |field: &str| {
             input
                 .get(field)
@@ -569,8 +578,12 @@ fn strings(v: &Value, field: &str) -> Vec<String> {
 
 /// The first `{…}` of a text: models like to wrap JSON in prose or fences.
 fn json_object(text: &str) -> PortResult<Value> {
-    let start = text.find('{').ok_or_else(|| invalid("no JSON object in the triage"))?;
-    let end = text.rfind('}').ok_or_else(|| invalid("no JSON object in the triage"))?;
+    let start = text
+        .find('{')
+        .ok_or_else(|| invalid("no JSON object in the triage"))?;
+    let end = text
+        .rfind('}')
+        .ok_or_else(|| invalid("no JSON object in the triage"))?;
     serde_json::from_str(text.get(start..=end).unwrap_or_default()).map_err(invalid)
 }
 

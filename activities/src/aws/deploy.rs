@@ -84,7 +84,10 @@ where
         operation,
         message: match e.code() {
             Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
-            None => format!("{}", aws_smithy_types::error::display::DisplayErrorContext(e)),
+            None => format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(e)
+            ),
         },
     }
 }

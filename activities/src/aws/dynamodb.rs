@@ -99,7 +99,9 @@ fn n(v: u64) -> AttributeValue {
 }
 
 fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 fn get_json(item: &Item, name: &str) -> PortResult<Value> {
@@ -175,7 +177,11 @@ impl DynamoStore {
                         .map_err(|e| unavailable("CreateTable", e))?,
                 );
             for (i, k) in keys.iter().enumerate() {
-                let kind = if i == 0 { KeyType::Hash } else { KeyType::Range };
+                let kind = if i == 0 {
+                    KeyType::Hash
+                } else {
+                    KeyType::Range
+                };
                 create = create
                     .attribute_definitions(attr(k)?)
                     .key_schema(key(k, kind)?);
@@ -303,8 +309,7 @@ impl DynamoStore {
             .await?;
         let mut conversations = Vec::new();
         for k in &keys {
-            if let Some(conv) = get_s(k, "pk").and_then(|pk| pk.strip_prefix("DOC#conversation/"))
-            {
+            if let Some(conv) = get_s(k, "pk").and_then(|pk| pk.strip_prefix("DOC#conversation/")) {
                 conversations.push(conv.to_owned());
             }
         }
@@ -358,9 +363,7 @@ fn approval_from(item: &Item) -> PortResult<Approval> {
     Ok(Approval {
         approval_id: get_s(item, "approvalId").unwrap_or_default().to_owned(),
         task_token: get_s(item, "taskToken").unwrap_or_default().to_owned(),
-        conversation_id: get_s(item, "conversationId")
-            .unwrap_or_default()
-            .to_owned(),
+        conversation_id: get_s(item, "conversationId").unwrap_or_default().to_owned(),
         customer_id: get_s(item, "customerId").map(str::to_owned),
         proposal: get_json(item, "proposal")?,
         status: get_s(item, "status").unwrap_or_default().to_owned(),
@@ -654,7 +657,10 @@ impl ConversationStore for DynamoStore {
             }
         }
         let mut approvals = Vec::new();
-        for k in self.customer_keys(&self.tables.approvals, customer_id).await? {
+        for k in self
+            .customer_keys(&self.tables.approvals, customer_id)
+            .await?
+        {
             if let Some(id) = get_s(&k, "approvalId")
                 && let Some(mut a) = self.approval(id).await?
             {
@@ -663,7 +669,10 @@ impl ConversationStore for DynamoStore {
             }
         }
         let mut records = Vec::new();
-        for k in self.customer_keys(&self.tables.idempotency, customer_id).await? {
+        for k in self
+            .customer_keys(&self.tables.idempotency, customer_id)
+            .await?
+        {
             let key = Self::only_key(&k, &["idempotencyKey"]);
             if let Some(item) = self.get(&self.tables.idempotency, key).await? {
                 records.push(json!({"key": get_s(&item, "idempotencyKey"), "result": get_json(&item, "result")?}));
@@ -684,8 +693,11 @@ impl ConversationStore for DynamoStore {
         let (_, keys) = self.customer_conversation_items(customer_id).await?;
         let mut deleted = 0;
         for k in keys {
-            self.delete(&self.tables.conversations, Self::only_key(&k, &["pk", "sk"]))
-                .await?;
+            self.delete(
+                &self.tables.conversations,
+                Self::only_key(&k, &["pk", "sk"]),
+            )
+            .await?;
             deleted += 1;
         }
         for (table, key) in [

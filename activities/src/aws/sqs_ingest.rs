@@ -194,10 +194,8 @@ impl Ingestor {
                 Ok(outcome) => outcome,
                 Err(Failure::Permanent(reason)) => self.dead_letter(message, reason).await,
                 Err(Failure::Transient(reason)) if message.receive_count >= self.max_receives => {
-                    let reason = format!(
-                        "gave up after {} receives: {reason}",
-                        message.receive_count
-                    );
+                    let reason =
+                        format!("gave up after {} receives: {reason}", message.receive_count);
                     self.dead_letter(message, reason).await
                 }
                 Err(Failure::Transient(reason)) => Outcome::Retry { reason },
@@ -316,9 +314,11 @@ impl Ingestor {
                         execution_arn: self.execution_arn(&name),
                         already: true,
                     }),
-                    "InvalidExecutionInput" | "InvalidName" | "InvalidArn" => Err(
-                        Failure::Permanent(format!("step functions refused the start: {code}: {message}")),
-                    ),
+                    "InvalidExecutionInput" | "InvalidName" | "InvalidArn" => {
+                        Err(Failure::Permanent(format!(
+                            "step functions refused the start: {code}: {message}"
+                        )))
+                    }
                     _ => Err(Failure::Transient(format!(
                         "start execution failed: {}",
                         describe(&err, &code, &message)

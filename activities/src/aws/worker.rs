@@ -148,14 +148,19 @@ async fn poll_loop(
                 }
             }
         };
-        let Some(token) = task.task_token().filter(|t| !t.is_empty()).map(str::to_owned) else {
+        let Some(token) = task
+            .task_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+        else {
             continue; // the long poll ended with no task
         };
         let input: Value = task
             .input()
             .and_then(|i| serde_json::from_str(i).ok())
             .unwrap_or(Value::Null);
-        let result = with_heartbeats(&sfn, &token, heartbeat, handler.handle(&activity, input)).await;
+        let result =
+            with_heartbeats(&sfn, &token, heartbeat, handler.handle(&activity, input)).await;
         let sent = match result {
             Ok(output) => {
                 stats.succeeded += 1;

@@ -56,7 +56,10 @@ impl Moto {
         let moto = Moto { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while moto.request("GET", "/moto-api/", "").is_err() {
-            assert!(Instant::now() < deadline, "{suite}: moto did not come up in 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "{suite}: moto did not come up in 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         moto.request(
