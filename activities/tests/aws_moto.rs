@@ -487,3 +487,70 @@ async fn lambda_entry_reports_partial_batch_failures_in_conversation_order() -> 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_creates_then_updates_and_publishes_versions() -> anyhow::Result<()> {
+    use turnflow_activities::aws::deploy::{Deployment, deploy};
+    let Some(moto) = Moto::start("aws_moto deploy") else {
+        return Ok(());
+    };
+    let sfn = aws_sdk_sfn::Client::new(&AwsSettings::local(&moto.endpoint()).load().await);
+    let definition = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../state-machines/turn.asl.json"),
+    )?;
+    let mut substitutions: std::collections::BTreeMap<String, String> = [
+        "Triage", "Retrieve", "Act", "Verify", "Commit", "Respond", "Escalate",
+    ]
+    .iter()
+    .map(|s| {
+        (
+            format!("{s}ActivityArn"),
+            format!(
+                "arn:aws:states:us-east-1:123456789012:activity:turnflow-{}",
+                s.to_lowercase()
+            ),
+        )
+    })
+    .collect();
+    substitutions.insert(
+        "ApprovalQueueUrl".into(),
+        "https://sqs.us-east-1.amazonaws.com/123456789012/turnflow-approvals".into(),
+    );
+    let mut deployment = Deployment {
+        name: "turnflow-turn".into(),
+        role_arn: ROLE.into(),
+        definition,
+        substitutions,
+        description: Some("first".into()),
+    };
+    let first = deploy(&sfn, &deployment).await?;
+    ensure!(first.created, "{first:?}");
+    let described = sfn
+        .describe_state_machine()
+        .state_machine_arn(&first.state_machine_arn)
+        .send()
+        .await?;
+    ensure!(!described.definition.contains("${"), "placeholders left");
+    ensure!(described.definition.contains("activity:turnflow-triage"));
+
+    deployment.description = Some("second".into());
+    let second = deploy(&sfn, &deployment).await?;
+    ensure!(!second.created && second.state_machine_arn == first.state_machine_arn);
+    // Each deploy publishes a version; executions started on version 1 stay on it.
+    ensure!(
+        first.version_arn.as_deref()
+            == Some("arn:aws:states:us-east-1:123456789012:stateMachine:turnflow-turn:1")
+            && second.version_arn.as_deref()
+                == Some("arn:aws:states:us-east-1:123456789012:stateMachine:turnflow-turn:2"),
+        "{first:?} {second:?}"
+    );
+
+    deployment.substitutions.remove("ApprovalQueueUrl");
+    let missing = deploy(&sfn, &deployment).await;
+    ensure!(
+        missing.as_ref().err().map(ToString::to_string)
+            == Some("the definition's placeholder ${ApprovalQueueUrl} has no substitution".into()),
+        "{missing:?}"
+    );
+    Ok(())
+}
