@@ -11,7 +11,7 @@ use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
 use crate::client::{self, Endpoint};
-use crate::{api, bench, compile, graph, harness};
+use crate::{api, bench, cloud, compile, graph, harness};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -66,6 +66,33 @@ pub enum Command {
     /// Measure turnflow's speed (and compare it with moto's).
     #[command(subcommand)]
     Bench(Bench),
+    /// Turn helpdesk events into turns (AWS mode).
+    Ingest {
+        /// Where AWS is.
+        #[command(flatten)]
+        aws: cloud::AwsArgs,
+        /// Where the events come from.
+        #[command(subcommand)]
+        source: cloud::IngestSource,
+    },
+    /// Create or update the state machine on Step Functions and publish a version.
+    Deploy {
+        /// Where AWS is.
+        #[command(flatten)]
+        aws: cloud::AwsArgs,
+        /// What to deploy.
+        #[command(flatten)]
+        args: cloud::DeployArgs,
+    },
+    /// Run activity workers against Step Functions (AWS or turnflow's own API).
+    Worker {
+        /// Where AWS is.
+        #[command(flatten)]
+        aws: cloud::AwsArgs,
+        /// What to poll.
+        #[command(flatten)]
+        args: cloud::WorkerArgs,
+    },
     /// Print the turn's states, transitions and paths (or those of a definition file).
     Graph {
         /// A definition to show instead of the turn workflow.
@@ -351,6 +378,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", bench::interp::run(&options)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ingest { aws, source } => cloud::ingest(&aws, source).map(|()| ExitCode::SUCCESS),
+        Command::Deploy { aws, args } => cloud::deploy(&aws, args).map(|()| ExitCode::SUCCESS),
+        Command::Worker { aws, args } => cloud::worker(&aws, args).map(|()| ExitCode::SUCCESS),
         Command::Graph {
             file,
             target,

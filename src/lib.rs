@@ -8,6 +8,7 @@
 //! - [`engine`]: the durable engine — core thread, interpreters, timers, workers, tokens.
 //! - [`harness`]: the engine bench and the crash-torture child, on the real turn.
 //! - [`journal`]: the SQLite journal, group commit and the durability rule.
+//! - [`cloud`]: the AWS-mode commands (`ingest sqs|lambda`, `deploy`, `worker`).
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod cloud;
 pub mod compile;
 pub mod engine;
 pub mod graph;

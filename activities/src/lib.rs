@@ -4,6 +4,8 @@
 //! - [`brain`]: the embedded brain — language, intent and firewall, entities, sentiment.
 //! - [`kb`]: the knowledge base — tantivy BM25 with per-language analysis, cited passages.
 //! - [`language`]: the languages turnflow answers in, and language identification.
+//! - [`event`]: helpdesk events (turnflow's own, Zendesk-like, Intercom-like), normalized.
+//! - [`aws`]: the AWS adapters (SQS ingest, DynamoDB store, approvals, Bedrock, Step Functions).
 //! - [`payload`]: the wire format between the turn's states (versioned, ids and small facts).
 //! - [`ports`]: the async traits that are the handlers' only I/O (model, knowledge base, back
 //!   office, guardrails, conversation store, outbox).
@@ -14,9 +16,11 @@
 //! - [`eval`]: measurement on the τ-bench retail tasks.
 #![warn(missing_docs)]
 
+pub mod aws;
 pub mod brain;
 pub mod embedded;
 pub mod eval;
+pub mod event;
 pub mod handlers;
 pub mod kb;
 pub mod language;

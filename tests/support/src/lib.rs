@@ -6,6 +6,8 @@
 //! skipping.
 #![warn(missing_docs)]
 
+pub mod moto;
+
 use std::path::PathBuf;
 
 /// The shared data folder, if it holds `needs` (a path relative to it); otherwise prints
