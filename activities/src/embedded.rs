@@ -80,6 +80,60 @@ impl Embedded {
         let store = Arc::new(SqliteStore::in_memory(clock.clone())?);
         let back_office = Arc::new(back_office);
         let outbox = Arc::new(SqliteOutbox::in_memory()?);
+        Ok(Embedded::assemble(
+            store,
+            back_office,
+            outbox,
+            brain,
+            kb,
+            policy,
+            clock,
+        ))
+    }
+}
+
+impl Embedded {
+    /// The embedded ports on files under `dir` (created if missing): `store.db`,
+    /// `back-office.db` (filled with the demo data of seed 1 when new) and `outbox.db`; the
+    /// brain, the knowledge base and the policy are given.
+    pub fn open(
+        dir: &std::path::Path,
+        brain: Arc<Brain>,
+        kb: Arc<EmbeddedKb>,
+        policy: Arc<Policy>,
+        clock: Arc<dyn Clock>,
+    ) -> PortResult<Embedded> {
+        std::fs::create_dir_all(dir).map_err(|e| PortError::Unavailable {
+            port: crate::ports::Port::Store,
+            message: format!("create {}: {e}", dir.display()),
+        })?;
+        let store = Arc::new(SqliteStore::open(&dir.join("store.db"), clock.clone())?);
+        let back_office = SqliteBackOffice::open(&dir.join("back-office.db"))?;
+        if back_office.customers()? == 0 {
+            back_office.fill_demo(1)?;
+        }
+        let back_office = Arc::new(back_office);
+        let outbox = Arc::new(SqliteOutbox::open(&dir.join("outbox.db"))?);
+        Ok(Embedded::assemble(
+            store,
+            back_office,
+            outbox,
+            brain,
+            kb,
+            policy,
+            clock,
+        ))
+    }
+
+    fn assemble(
+        store: Arc<SqliteStore>,
+        back_office: Arc<SqliteBackOffice>,
+        outbox: Arc<SqliteOutbox>,
+        brain: Arc<Brain>,
+        kb: Arc<EmbeddedKb>,
+        policy: Arc<Policy>,
+        clock: Arc<dyn Clock>,
+    ) -> Embedded {
         let ports = Ports {
             model: Arc::new(EmbeddedModel::new(brain)),
             kb,
@@ -90,12 +144,12 @@ impl Embedded {
             clock,
             policy,
         };
-        Ok(Embedded {
+        Embedded {
             ports,
             store,
             back_office,
             outbox,
-        })
+        }
     }
 }
 

@@ -694,3 +694,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_embedded_ports_on_files_keep_the_demo_back_office_across_reopen() {
+    use std::sync::Arc;
+    use turnflow_activities::embedded::{self, Embedded, EmbeddedKb};
+    use turnflow_activities::handlers::FixedClock;
+    use turnflow_activities::policy::Policy;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        Embedded::open(
+            dir.path(),
+            Arc::new(embedded::brain().unwrap()),
+            Arc::new(EmbeddedKb::demo().unwrap()),
+            Arc::new(Policy::default_policy().unwrap()),
+            Arc::new(FixedClock::at(0)),
+        )
+        .unwrap()
+    };
+    let first = open().back_office.customers().unwrap();
+    assert!(first > 0, "a new data directory gets the demo back office");
+    assert_eq!(
+        open().back_office.customers().unwrap(),
+        first,
+        "not filled twice"
+    );
+    for f in ["store.db", "back-office.db", "outbox.db"] {
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+}

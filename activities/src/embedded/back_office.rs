@@ -302,6 +302,15 @@ impl SqliteBackOffice {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// How many customers there are.
+    pub fn customers(&self) -> PortResult<u64> {
+        let c = self.conn()?;
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+            .map_err(ERR)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// A customer's id by plan (tests and demos pick a premium or standard customer).
     pub fn some_customer(&self, plan: &str) -> PortResult<Option<Customer>> {
         let c = self.conn()?;

@@ -26,7 +26,18 @@ impl std::fmt::Debug for SqliteOutbox {
 impl SqliteOutbox {
     /// An outbox in memory.
     pub fn in_memory() -> PortResult<SqliteOutbox> {
-        let conn = Connection::open_in_memory().map_err(ERR)?;
+        SqliteOutbox::with(Connection::open_in_memory().map_err(ERR)?)
+    }
+
+    /// An outbox in a file (WAL).
+    pub fn open(path: &std::path::Path) -> PortResult<SqliteOutbox> {
+        let conn = Connection::open(path).map_err(ERR)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(ERR)?;
+        SqliteOutbox::with(conn)
+    }
+
+    fn with(conn: Connection) -> PortResult<SqliteOutbox> {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS deliveries (
                seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
