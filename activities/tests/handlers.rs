@@ -701,21 +701,21 @@ fn the_embedded_ports_on_files_keep_the_demo_back_office_across_reopen() {
     use turnflow_activities::embedded::{self, Embedded, EmbeddedKb};
     use turnflow_activities::handlers::FixedClock;
     use turnflow_activities::policy::Policy;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let open = || {
         Embedded::open(
             dir.path(),
-            Arc::new(embedded::brain().unwrap()),
-            Arc::new(EmbeddedKb::demo().unwrap()),
-            Arc::new(Policy::default_policy().unwrap()),
+            Arc::new(embedded::brain().expect("the brain trains")),
+            Arc::new(EmbeddedKb::demo().expect("the demo KB indexes")),
+            Arc::new(Policy::default_policy().expect("the default policy parses")),
             Arc::new(FixedClock::at(0)),
         )
-        .unwrap()
+        .expect("the embedded ports open")
     };
-    let first = open().back_office.customers().unwrap();
+    let first = open().back_office.customers().expect("count");
     assert!(first > 0, "a new data directory gets the demo back office");
     assert_eq!(
-        open().back_office.customers().unwrap(),
+        open().back_office.customers().expect("count"),
         first,
         "not filled twice"
     );
