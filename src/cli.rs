@@ -11,7 +11,7 @@ use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
 use crate::client::{self, Endpoint};
-use crate::{api, bench, cloud, compile, graph, harness};
+use crate::{api, bench, cloud, compile, graph, harness, serve};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -110,6 +110,58 @@ pub enum Command {
         #[command(subcommand)]
         command: EngineCommand,
     },
+    /// Run the AI support desk on this machine: the embedded engine with the real turn, its
+    /// workers, the knowledge base, the demo back office, an ingest webhook (`POST /events`),
+    /// approvals and the outbox, under one data directory. The Step Functions API is served on
+    /// the same address.
+    Serve {
+        /// Where everything lives (journal, conversations, back office, outbox).
+        #[arg(long, default_value = ".turnflow", env = "TURNFLOW_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The address to serve on (loopback by default: the desk has no authentication).
+        #[arg(long, default_value = api::server::DEFAULT_LISTEN, env = "TURNFLOW_LISTEN")]
+        listen: SocketAddr,
+        /// The support policy file [default: the built-in activities/policy/default.toml].
+        #[arg(long, env = "TURNFLOW_POLICY")]
+        policy: Option<PathBuf>,
+        /// A knowledge-base index made by `turnflow kb index` [default: the demo knowledge base].
+        #[arg(long, env = "TURNFLOW_KB_INDEX")]
+        kb_index: Option<PathBuf>,
+        /// After how many failed attempts to start its turn an event is dead-lettered.
+        #[arg(long, default_value_t = serve::ingest::DEFAULT_MAX_ATTEMPTS)]
+        max_attempts: u32,
+    },
+    /// Talk to the desk from a terminal as a customer: each line is a message, each reply is
+    /// printed (also reads a pipe, one message a line).
+    Chat {
+        /// Where the desk is.
+        #[command(flatten)]
+        desk: DeskArgs,
+        /// The conversation [default: a new one].
+        #[arg(long)]
+        conversation: Option<String>,
+        /// Who the customer is (a back-office customer id such as `cus-0001`), if known.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// List, show and decide approvals (writes parked for a human), by their short ids.
+    Approvals {
+        /// Where the desk is.
+        #[command(flatten)]
+        desk: DeskArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: ApprovalsCommand,
+    },
+    /// Print a conversation's transcript and each turn's steps with their inputs, outputs and
+    /// times (or one execution's, by ARN).
+    Trace {
+        /// Where the desk is.
+        #[command(flatten)]
+        desk: DeskArgs,
+        /// A conversation id, or an execution ARN.
+        what: String,
+    },
     /// Inspect and operate executions through a Step Functions API (the local engine's by
     /// default).
     Executions {
@@ -164,6 +216,54 @@ pub enum EngineCommand {
         /// How many turns.
         #[arg(long, default_value_t = 1000)]
         turns: usize,
+    },
+}
+
+/// Where the desk (`turnflow serve`) is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeskArgs {
+    /// The desk's URL.
+    #[arg(
+        long,
+        env = "TURNFLOW_URL",
+        default_value = "http://127.0.0.1:8083",
+        global = true
+    )]
+    pub url: String,
+}
+
+/// `turnflow approvals …`.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List approvals, oldest first.
+    List {
+        /// Which: pending, approved, rejected, edited, expired, or all.
+        #[arg(long, default_value = "pending")]
+        status: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one approval: the proposal, the reason, the audit trail and the transcript.
+    Show {
+        /// The approval id (`ap-…`).
+        id: String,
+    },
+    /// Approve: the proposed write is committed and the customer told.
+    Approve {
+        /// The approval id (`ap-…`).
+        id: String,
+        /// Who decides (recorded in the audit trail) [default: $USER].
+        #[arg(long, env = "USER")]
+        by: String,
+    },
+    /// Reject: nothing is written and the customer is told.
+    Reject {
+        /// The approval id (`ap-…`).
+        id: String,
+        /// Who decides (recorded in the audit trail) [default: $USER].
+        #[arg(long, env = "USER")]
+        by: String,
     },
 }
 
@@ -336,11 +436,13 @@ impl From<TargetArg> for Target {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The server logs each request at info; the one-shot commands only warnings.
-    init_tracing(if matches!(cli.command, Command::Engine { .. }) {
-        "info"
-    } else {
-        "warn"
-    });
+    init_tracing(
+        if matches!(cli.command, Command::Engine { .. } | Command::Serve { .. }) {
+            "info"
+        } else {
+            "warn"
+        },
+    );
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -413,6 +515,68 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 recovery,
                 latency_secs,
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            data_dir,
+            listen,
+            policy,
+            kb_index,
+            max_attempts,
+        } => {
+            let options = serve::Options {
+                policy,
+                kb_index,
+                max_attempts,
+                ..serve::Options::new(data_dir, listen)
+            };
+            runtime()?.block_on(serve::run(options))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat {
+            desk,
+            conversation,
+            customer,
+        } => {
+            let client = serve::client::DeskClient::new(&desk.url)?;
+            let conversation =
+                conversation.unwrap_or_else(|| format!("chat-{:x}", serve::ingest::now_ms()));
+            runtime()?.block_on(serve::client::chat(
+                &client,
+                &conversation,
+                customer.as_deref(),
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Approvals { desk, command } => {
+            let client = serve::client::DeskClient::new(&desk.url)?;
+            let out = runtime()?.block_on(async {
+                match command {
+                    ApprovalsCommand::List { status, json } => {
+                        serve::client::list_approvals(&client, &status, json).await
+                    }
+                    ApprovalsCommand::Show { id } => {
+                        serve::client::show_approval(&client, &id).await
+                    }
+                    ApprovalsCommand::Approve { id, by } => {
+                        serve::client::decide(&client, &id, "approve", &by).await
+                    }
+                    ApprovalsCommand::Reject { id, by } => {
+                        serve::client::decide(&client, &id, "reject", &by).await
+                    }
+                }
+            })?;
+            print!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trace { desk, what } => {
+            let client = serve::client::DeskClient::new(&desk.url)?;
+            let endpoint = Endpoint {
+                url: Some(desk.url.clone()),
+                region: None,
+            };
+            let out = runtime()?.block_on(serve::client::trace(&client, &endpoint, &what))?;
+            print!("{out}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Executions { endpoint, command } => {

@@ -11,6 +11,8 @@
 //! - [`cloud`]: the AWS-mode commands (`ingest sqs|lambda`, `deploy`, `worker`).
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
+//! - [`serve`]: `turnflow serve`, the support desk on one machine, and its clients (`chat`,
+//!   `approvals`, `trace`).
 #![warn(missing_docs)]
 
 pub mod api;
@@ -23,3 +25,4 @@ pub mod engine;
 pub mod graph;
 pub mod harness;
 pub mod journal;
+pub mod serve;

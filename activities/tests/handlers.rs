@@ -464,6 +464,34 @@ fn the_policy_decides(
 }
 
 #[rstest]
+#[case::delivery_in_general("delivery", false, "answer")]
+#[case::delivery_of_an_order("delivery", true, "identity_required")]
+#[case::invoice_in_general("invoice", false, "answer")]
+#[case::order_status("order_status", false, "identity_required")]
+#[case::refund_status("refund_status", false, "identity_required")]
+#[case::policy("policy_question", false, "answer")]
+fn a_question_about_no_order_is_answered_without_identity(
+    #[case] intent: &str,
+    #[case] order_mentioned: bool,
+    #[case] reason: &str,
+) {
+    let policy = Policy::default_policy().expect("policy");
+    let unverified = ActionFacts {
+        tools: vec![],
+        identity_verified: false,
+        customer_id: None,
+        premium: false,
+        order: None,
+        proposal: None,
+    };
+    let d = decide(&policy, intent, "", order_mentioned, &unverified);
+    assert_eq!(
+        (d.outcome, d.reason.as_str()),
+        (VerifyOutcome::Respond, reason)
+    );
+}
+
+#[rstest]
 #[case::grounded("Returns are accepted within 30 days of delivery [p#1]", &["p#1"], Ok(()))]
 #[case::no_citation("Returns are accepted within 30 days of delivery", &[], Err(Ungrounded::NoCitation))]
 #[case::unknown("Returns are accepted within 30 days [x#9]", &["x#9"], Err(Ungrounded::UnknownCitation))]

@@ -81,7 +81,8 @@ pub async fn serve_until_signal<S: StepFunctions>(
     Ok(())
 }
 
-async fn signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

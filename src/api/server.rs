@@ -102,6 +102,11 @@ impl Shutdown {
     fn subscribe(&self) -> watch::Receiver<bool> {
         self.tx.subscribe()
     }
+
+    /// Resolves once the shutdown is triggered (for servers that share the switch).
+    pub async fn wait(self) {
+        triggered(self.subscribe()).await;
+    }
 }
 
 impl Default for Shutdown {

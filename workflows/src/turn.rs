@@ -319,10 +319,12 @@ pub fn turn() -> Graph {
                 Spec::Callback {
                     queue_placeholder: "ApprovalQueueUrl",
                     message: vec![
+                        // Only paths every turn that reaches here has: the helpdesk may not
+                        // name the customer (`$.customerId`), but Act, which ran, says who was
+                        // verified and what it proposes (`$.action`).
                         ("conversationId", "$.conversationId"),
                         ("messageId", "$.messageId"),
-                        ("customerId", "$.customerId"),
-                        ("proposal", "$.action.proposal"),
+                        ("action", "$.action"),
                         ("reason", "$.verdict.reason"),
                     ],
                     next: Node::Approved,

@@ -3,7 +3,7 @@
 //!
 //! The turn's `AwaitApproval` state puts `{v, taskToken, executionId, conversationId, messageId,
 //! customerId, proposal, reason}` on the approval queue. [`ApprovalDesk::collect`] records each
-//! as a pending [`Approval`] (its id derived from the token, so a redelivered request is the same
+//! as a pending [`Approval`](crate::ports::Approval) (its id derived from the token, so a redelivered request is the same
 //! approval) and deletes the message. [`ApprovalDesk::decide`] records the decision by a
 //! conditional write — only a pending approval accepts one, so two agents cannot both decide —
 //! and then sends `SendTaskSuccess` with the turn's `$.approval` facts.
@@ -11,28 +11,11 @@
 use std::sync::Arc;
 
 use aws_sdk_sfn::error::ProvideErrorMetadata as _;
-use serde::Deserialize;
-use serde_json::{Value, json};
 use turnflow_workflows::turn::ApprovalDecision;
 
+use crate::approvals::{self, ApprovalRequest};
 use crate::payload::ApprovalFacts;
-use crate::ports::{Approval, ConversationStore, PortError};
-
-/// An approval request as the definition sends it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    task_token: String,
-    conversation_id: String,
-    #[serde(default)]
-    customer_id: Option<String>,
-    #[serde(default)]
-    proposal: Value,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    execution_id: Option<String>,
-}
+use crate::ports::{ConversationStore, PortError};
 
 /// The desk's failures.
 #[derive(Debug, thiserror::Error)]
@@ -67,13 +50,7 @@ impl std::fmt::Debug for ApprovalDesk {
     }
 }
 
-/// The short id of the approval a task token belongs to.
-pub fn approval_id(task_token: &str) -> String {
-    let h = task_token.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("ap-{h:016x}")
-}
+pub use crate::approvals::approval_id;
 
 impl ApprovalDesk {
     /// A desk over these clients and store.
@@ -110,31 +87,14 @@ impl ApprovalDesk {
             })?;
         let mut ids = Vec::new();
         for m in out.messages.unwrap_or_default() {
-            let request: Request = match serde_json::from_str(m.body().unwrap_or_default()) {
+            let request = match ApprovalRequest::parse(m.body().unwrap_or_default()) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "unreadable approval request");
                     continue;
                 }
             };
-            let id = approval_id(&request.task_token);
-            self.store
-                .put_approval(&Approval {
-                    approval_id: id.clone(),
-                    task_token: request.task_token,
-                    conversation_id: request.conversation_id,
-                    customer_id: request.customer_id,
-                    proposal: request.proposal,
-                    status: "pending".into(),
-                    approver: None,
-                    audit: vec![json!({
-                        "what": "requested",
-                        "who": "turnflow",
-                        "reason": request.reason,
-                        "executionId": request.execution_id,
-                    })],
-                })
-                .await?;
+            let id = approvals::record_request(self.store.as_ref(), request, now_ms()).await?;
             if let Some(handle) = m.receipt_handle() {
                 self.sqs
                     .delete_message()
@@ -163,18 +123,14 @@ impl ApprovalDesk {
         approver: &str,
         reply_id: Option<String>,
     ) -> Result<ApprovalFacts, ApprovalError> {
-        let status = match decision {
-            ApprovalDecision::Approve => "approved",
-            ApprovalDecision::Edit => "edited",
-            ApprovalDecision::Reject => "rejected",
-        };
-        let approval = self.store.decide(approval_id, status, approver).await?;
-        let facts = ApprovalFacts {
+        let (approval, facts) = approvals::decide(
+            self.store.as_ref(),
+            approval_id,
             decision,
-            approval_id: approval_id.to_owned(),
-            approver: approver.to_owned(),
+            approver,
             reply_id,
-        };
+        )
+        .await?;
         let output = serde_json::to_string(&facts).map_err(|e| ApprovalError::Aws {
             operation: "SendTaskSuccess",
             message: e.to_string(),
@@ -195,4 +151,9 @@ impl ApprovalDesk {
             })?;
         Ok(facts)
     }
+}
+
+fn now_ms() -> i64 {
+    use crate::handlers::Clock as _;
+    crate::handlers::SystemClock.now_ms()
 }

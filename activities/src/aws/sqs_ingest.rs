@@ -23,8 +23,9 @@ use aws_sdk_sqs::types::{
 };
 
 use crate::event::{self, EventKind, HelpdeskEvent};
+use crate::intake::{self, Intake};
 use crate::payload::TurnState;
-use crate::ports::{Author, ConversationStore, Guardrails, Message};
+use crate::ports::{ConversationStore, Guardrails};
 
 /// The message attribute that carries why a message was dead-lettered.
 pub const REASON_ATTRIBUTE: &str = "TurnflowReason";
@@ -213,79 +214,27 @@ impl Ingestor {
     async fn one(&self, message: &Incoming) -> Result<Outcome, Failure> {
         let event = event::normalize(&message.body)
             .map_err(|e| Failure::Permanent(format!("malformed event: {e}")))?;
-        match &event.kind {
-            EventKind::Message { message_id, text } => {
-                self.save_message(&event, message_id, text).await?;
-                let turn = TurnState {
-                    conversation_id: event.conversation_id.clone(),
-                    message_id: message_id.clone(),
-                    customer_id: event.customer_id.clone(),
-                    event_id: Some(event.execution_name()),
-                    ..TurnState::default()
-                };
-                self.start(&event, &turn).await
-            }
-            EventKind::CsatRating { .. } | EventKind::Closed => {
-                if let Some(store) = &self.store {
-                    let doc = serde_json::to_value(&event)
-                        .map_err(|e| Failure::Permanent(format!("unserializable event: {e}")))?;
-                    store
-                        .put_document(&format!("event/{}", event.execution_name()), &doc, None)
-                        .await
-                        .map_err(|e| Failure::Transient(e.to_string()))?;
-                }
-                Ok(Outcome::Recorded)
-            }
-        }
-    }
-
-    async fn save_message(
-        &self,
-        event: &HelpdeskEvent,
-        message_id: &str,
-        text: &str,
-    ) -> Result<(), Failure> {
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
-        let text = match &self.guardrails {
-            Some(g) => {
-                g.check(text)
-                    .await
-                    .map_err(|e| Failure::Transient(e.to_string()))?
-                    .redacted
-            }
-            None => text.to_owned(),
-        };
-        if let Some(customer) = &event.customer_id {
-            // The owner of the conversation, so a GDPR request finds it.
-            let owner = serde_json::json!({
-                "conversationId": event.conversation_id,
-                "customerId": customer,
-            });
-            store
-                .put_document(
-                    &format!("conversation/{}", event.conversation_id),
-                    &owner,
-                    None,
-                )
-                .await
-                .map_err(|e| Failure::Transient(e.to_string()))?;
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        store
-            .append_message(&Message {
-                id: message_id.to_owned(),
-                conversation_id: event.conversation_id.clone(),
-                author: Author::Customer,
-                text,
-                at: now,
-            })
+        let intake = match &self.store {
+            Some(store) => intake::accept(
+                &event,
+                store.as_ref(),
+                self.guardrails.as_ref(),
+                None,
+                now_ms(),
+            )
             .await
-            .map_err(|e| Failure::Transient(e.to_string()))
+            .map_err(|e| Failure::Transient(e.to_string()))?,
+            None => match &event.kind {
+                EventKind::Message { message_id, .. } => {
+                    Intake::Turn(Box::new(intake::turn_input(&event, message_id)))
+                }
+                EventKind::CsatRating { .. } | EventKind::Closed => Intake::Recorded,
+            },
+        };
+        match intake {
+            Intake::Turn(turn) => self.start(&event, &turn).await,
+            Intake::Recorded => Ok(Outcome::Recorded),
+        }
     }
 
     async fn start(&self, event: &HelpdeskEvent, turn: &TurnState) -> Result<Outcome, Failure> {
@@ -530,4 +479,9 @@ fn describe<E: std::fmt::Display>(err: &E, code: &str, message: &str) -> String 
     } else {
         format!("{code}: {message}")
     }
+}
+
+fn now_ms() -> i64 {
+    use crate::handlers::Clock as _;
+    crate::handlers::SystemClock.now_ms()
 }

@@ -82,6 +82,23 @@ impl SqliteStore {
         self.clock.now_ms()
     }
 
+    /// The approvals with `status` (all when `None`), oldest first.
+    pub fn approvals(&self, status: Option<&str>) -> PortResult<Vec<Approval>> {
+        let c = self.conn()?;
+        let mut stmt = c
+            .prepare("SELECT body FROM approvals ORDER BY rowid")
+            .map_err(ERR)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(ERR)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let approval: Approval = serde_json::from_str(&row.map_err(ERR)?).map_err(JSON)?;
+            if status.is_none_or(|s| approval.status == s) {
+                out.push(approval);
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes what has expired; returns how many rows went.
     pub fn sweep(&self) -> PortResult<usize> {
         let now = self.now();

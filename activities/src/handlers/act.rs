@@ -158,6 +158,41 @@ pub fn eligible(kind: ProposalKind, status: &str) -> bool {
     }
 }
 
+/// Verifies who the customer is from what the message says: an e-mail, else a name and zip,
+/// looked up in the back office. Someone proving to be another customer than the one the
+/// helpdesk names is not verified. Returns the customer and the tools used, in order.
+///
+/// # Errors
+/// When the back office fails.
+pub async fn identify(
+    text: &str,
+    known_customer: Option<&str>,
+    bo: &dyn crate::ports::BackOffice,
+) -> Result<(Option<Customer>, Vec<String>), StepError> {
+    let hints = IdentityHints::extract(text);
+    let mut tools: Vec<String> = Vec::new();
+    let mut customer: Option<Customer> = None;
+    for email in &hints.emails {
+        tools.push(tool::FIND_BY_EMAIL.into());
+        if let Some(c) = bo.find_customer_by_email(email).await? {
+            customer = Some(c);
+            break;
+        }
+    }
+    if customer.is_none()
+        && let (Some(name), Some(zip)) = (&hints.name, &hints.zip)
+    {
+        tools.push(tool::FIND_BY_NAME_ZIP.into());
+        customer = bo.find_customer_by_name_zip(name, zip).await?;
+    }
+    if let (Some(c), Some(known)) = (&customer, known_customer)
+        && c.id != known
+    {
+        customer = None;
+    }
+    Ok((customer, tools))
+}
+
 /// `act`: see the module documentation.
 pub async fn act(input: &StepInput, ports: &Ports) -> StepResult {
     let turn = &input.turn;
@@ -166,37 +201,11 @@ pub async fn act(input: &StepInput, ports: &Ports) -> StepResult {
         .as_ref()
         .ok_or_else(|| StepError::missing("turn.triage"))?;
     let message = customer_message(turn, ports).await?;
-    let hints = IdentityHints::extract(&message.text);
     let bo = &ports.back_office;
-    let mut tools: Vec<String> = Vec::new();
-
-    // Identity: e-mail, else name and zip, else one verified earlier in this conversation.
-    let mut customer: Option<Customer> = None;
-    let mut verified = false;
-    for email in &hints.emails {
-        tools.push(tool::FIND_BY_EMAIL.into());
-        if let Some(c) = bo.find_customer_by_email(email).await? {
-            customer = Some(c);
-            verified = true;
-            break;
-        }
-    }
-    if customer.is_none()
-        && let (Some(name), Some(zip)) = (&hints.name, &hints.zip)
-    {
-        tools.push(tool::FIND_BY_NAME_ZIP.into());
-        if let Some(c) = bo.find_customer_by_name_zip(name, zip).await? {
-            customer = Some(c);
-            verified = true;
-        }
-    }
-    // Someone proving to be another customer than the helpdesk's is not verified.
-    if let (Some(c), Some(known)) = (&customer, &turn.customer_id)
-        && &c.id != known
-    {
-        customer = None;
-        verified = false;
-    }
+    let (found, mut tools) =
+        identify(&message.text, turn.customer_id.as_deref(), bo.as_ref()).await?;
+    let mut verified = found.is_some();
+    let mut customer = found;
     let identity_doc = doc_id(&turn.conversation_id, "identity", "verified");
     if customer.is_none()
         && let Some(doc) = ports.store.document(&identity_doc).await?

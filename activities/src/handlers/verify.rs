@@ -111,11 +111,14 @@ pub fn decide(
     if action.order.is_some() {
         return decision(O::Respond, "order_status", purpose::ORDER_STATUS);
     }
-    if matches!(
-        intent,
-        "order_status" | "delivery" | "refund_status" | "invoice"
-    ) && !action.identity_verified
-    {
+    // "How long does shipping take?" is a question about delivery in general, answered from
+    // the knowledge base; "when does my order arrive?" (an order named) is about one order.
+    let about_an_order = match intent {
+        "order_status" | "refund_status" => true,
+        "delivery" | "invoice" => order_mentioned,
+        _ => false,
+    };
+    if about_an_order && !action.identity_verified {
         return decision(O::Respond, "identity_required", purpose::IDENTITY_REQUIRED);
     }
     decision(O::Respond, "answer", purpose::ANSWER)
