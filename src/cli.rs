@@ -11,7 +11,7 @@ use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
 use crate::client::{self, Endpoint};
-use crate::{api, bench, cloud, compile, graph, harness, serve};
+use crate::{api, bench, cloud, compile, eval_cmd, graph, harness, serve};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -162,6 +162,25 @@ pub enum Command {
         /// A conversation id, or an execution ARN.
         what: String,
     },
+    /// Measure the embedded brain, knowledge base and handlers on external data (bitext,
+    /// clinc150, the banking KB tasks, the τ-bench retail tasks) against DESIGN's targets.
+    Eval {
+        /// The data folder [default: TURNFLOW_SHARED_DATA, else ../shared/data].
+        #[arg(long, env = "TURNFLOW_SHARED_DATA")]
+        data: Option<PathBuf>,
+        /// Only these suites (repeatable) [default: all].
+        #[arg(long, value_enum)]
+        only: Vec<eval_cmd::Suite>,
+        /// Exit with status 1 when a target is missed.
+        #[arg(long)]
+        check: bool,
+    },
+    /// The knowledge base.
+    Kb {
+        /// What to do.
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Inspect and operate executions through a Step Functions API (the local engine's by
     /// default).
     Executions {
@@ -216,6 +235,20 @@ pub enum EngineCommand {
         /// How many turns.
         #[arg(long, default_value_t = 1000)]
         turns: usize,
+    },
+}
+
+/// `turnflow kb …`.
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Index a folder of Markdown (`# Title`, `## Section`) or JSON documents, in any of the
+    /// five languages, into a new index folder for `turnflow serve --kb-index`.
+    Index {
+        /// The folder of documents (searched recursively).
+        dir: PathBuf,
+        /// Where the index goes (a new or empty folder).
+        #[arg(long, default_value = ".turnflow/kb")]
+        out: PathBuf,
     },
 }
 
@@ -515,6 +548,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 recovery,
                 latency_secs,
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { data, only, check } => {
+            let data = data.unwrap_or_else(|| PathBuf::from("../shared/data"));
+            let (report, figures) = eval_cmd::run(&data, &only)?;
+            print!("{report}\n{}", eval_cmd::table(&figures));
+            Ok(if check && figures.iter().any(|f| !f.met()) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Kb {
+            command: KbCommand::Index { dir, out },
+        } => {
+            print!("{}", eval_cmd::index(&dir, &out)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve {

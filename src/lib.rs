@@ -5,6 +5,7 @@
 //! - [`bench`]: `turnflow bench`: the interpreter's and the engine's speed.
 //! - [`cli`]: the `turnflow` command: argument parsing and dispatch, nothing else.
 //! - [`client`]: the operator commands (`executions`, `tasks`) as clients of the API.
+//! - [`eval_cmd`]: `turnflow eval` and `turnflow kb index`.
 //! - [`engine`]: the durable engine — core thread, interpreters, timers, workers, tokens.
 //! - [`harness`]: the engine bench and the crash-torture child, on the real turn.
 //! - [`journal`]: the SQLite journal, group commit and the durability rule.
@@ -22,6 +23,7 @@ pub mod client;
 pub mod cloud;
 pub mod compile;
 pub mod engine;
+pub mod eval_cmd;
 pub mod graph;
 pub mod harness;
 pub mod journal;

@@ -133,3 +133,68 @@ fn the_readme_lists_every_path_that_graph_prints() {
     }
     assert!(rows >= 5, "graph printed {rows} paths:\n{out}");
 }
+
+#[test]
+fn kb_index_writes_an_index_once_and_refuses_to_overwrite_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(docs.join("en")).expect("docs");
+    std::fs::write(
+        docs.join("en/gift-cards.md"),
+        "# Gift cards\n\n## Expiry\n\nGift cards never expire and can be used on any order.\n",
+    )
+    .expect("write");
+    let out_dir = dir.path().join("index");
+    let args = |d: &PathBuf| {
+        vec![
+            "kb".to_owned(),
+            "index".to_owned(),
+            docs.to_string_lossy().into_owned(),
+            "--out".to_owned(),
+            d.to_string_lossy().into_owned(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_turnflow"))
+            .args(a)
+            .output()
+            .expect("runs")
+    };
+    let first = run(args(&out_dir));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = stdout(&first);
+    assert!(
+        text.contains("1 documents") && text.contains("en: 1 documents"),
+        "{text}"
+    );
+    let second = run(args(&out_dir));
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("is not empty"));
+    let missing = run(args(&dir.path().join("nowhere"))
+        .into_iter()
+        .map(|a| a.replace("docs", "missing-docs"))
+        .collect());
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn eval_without_its_data_says_where_to_point_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = turnflow(&[
+        "eval",
+        "--only",
+        "banking",
+        "--data",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("banking-kb-tasks-dev.jsonl") && err.contains("--data"),
+        "{err}"
+    );
+}
