@@ -12,6 +12,7 @@
 //! | `GET /approvals/{id}` | one approval, with its conversation's transcript |
 //! | `POST /approvals/{id}/approve`, `…/reject` | a decision (`{"by": "alice"}`) |
 //! | `GET /dead-letters` | events ingest gave up on, with the reason |
+//! | `GET /outbox` | the replies handed to the helpdesk (each delivered once) |
 //! | `GET /health` | liveness and counts |
 //! | `POST /` | the Step Functions API (AWS JSON 1.0), as `turnflow engine serve` |
 //!

@@ -382,6 +382,20 @@ async fn the_support_desk_answers_gates_and_escalates_through_its_http_api() -> 
         .filter(|m| m["author"] == "bot")
         .count();
     assert_eq!(replies, 1, "one reply: {c}");
+    let outbox: Value = d
+        .http
+        .get(format!("{}/outbox", d.base))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let delivered = outbox["deliveries"]
+        .as_array()
+        .context("deliveries")?
+        .iter()
+        .filter(|x| x["conversation_id"] == "dup")
+        .count();
+    assert_eq!(delivered, 1, "delivered once: {outbox}");
 
     // Every turn is journaled: the Step Functions API on the same address lists them.
     let health = d.client.conversation("dup").await?;

@@ -218,6 +218,20 @@ pub struct Passage {
 pub trait KnowledgeBase: Send + Sync {
     /// The best `k` passages for a query in a language.
     async fn search(&self, query: &str, language: &str, k: usize) -> PortResult<Vec<Passage>>;
+    /// Like [`KnowledgeBase::search`], with words naming the topic the question is about (from
+    /// triage's intent) weighing in at `topic_weight` against the query's 1. A knowledge base
+    /// that cannot weigh query parts searches the query alone.
+    async fn search_on_topic(
+        &self,
+        query: &str,
+        topic: &str,
+        topic_weight: f32,
+        language: &str,
+        k: usize,
+    ) -> PortResult<Vec<Passage>> {
+        let _ = (topic, topic_weight);
+        self.search(query, language, k).await
+    }
     /// One passage by id.
     async fn passage(&self, id: &str) -> PortResult<Option<Passage>>;
 }

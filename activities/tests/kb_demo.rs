@@ -271,3 +271,39 @@ fn search_never_fails_on_arbitrary_text() -> TestResult {
     })?;
     Ok(())
 }
+
+/// A question that never names its topic finds it through triage's intent: Retrieve weighs the
+/// intent's topic words in, in the customer's language.
+#[test]
+fn the_intents_topic_steers_a_question_that_does_not_name_it() -> TestResult {
+    use turnflow_activities::embedded::{EmbeddedKb, block_on};
+    use turnflow_activities::handlers::retrieve::{TOPIC_WEIGHT, topic_words};
+    use turnflow_activities::ports::KnowledgeBase as _;
+    let kb = EmbeddedKb::demo()?;
+    // Asked of the plain search, the English, Chinese and German ones land on returns or
+    // warranty pages, whose words ("how long", "take", "dauert") they share.
+    let asked = [
+        ("en", "How long does shipping take?"),
+        ("es", "¿Cuánto tarda el envío?"),
+        ("zh", "配送需要多长时间？"),
+        ("fr", "Combien de temps prend la livraison ?"),
+        ("de", "Wie lange dauert der Versand?"),
+    ];
+    for (lang, q) in asked {
+        let hits =
+            block_on(kb.search_on_topic(q, topic_words("delivery", lang), TOPIC_WEIGHT, lang, 3))?;
+        let top = hits.first().map(|h| h.id.as_str()).unwrap_or_default();
+        assert!(
+            top.starts_with(&format!("shipping-{lang}#")),
+            "{lang}: {q} → {top} ({hits:?})"
+        );
+    }
+    // Without the topic the English question lands elsewhere: the intent is what steered it.
+    let plain = block_on(kb.search("How long does shipping take?", "en", 1))?;
+    assert!(
+        !plain.first().is_some_and(|h| h.id.starts_with("shipping-")),
+        "{plain:?}"
+    );
+    assert_eq!(topic_words("complaint", "en"), "");
+    Ok(())
+}

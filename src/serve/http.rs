@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/approvals/{id}", get(get_approval))
         .route("/approvals/{id}/{decision}", post(decide))
         .route("/dead-letters", get(dead_letters))
+        .route("/outbox", get(outbox))
         .route("/health", get(health))
         .layer(axum::extract::DefaultBodyLimit::max(EVENT_BODY_LIMIT))
         .with_state(state)
@@ -224,6 +225,13 @@ fn desk_error(e: &DeskError) -> Response {
 async fn dead_letters(State(s): State<AppState>) -> Response {
     match s.ingest.dead_letters().await {
         Ok(list) => Json(json!({ "deadLetters": list })).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+async fn outbox(State(s): State<AppState>) -> Response {
+    match s.embedded.outbox.deliveries() {
+        Ok(list) => Json(json!({ "deliveries": list })).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }

@@ -33,10 +33,29 @@ impl EmbeddedKb {
 #[async_trait]
 impl KnowledgeBase for EmbeddedKb {
     async fn search(&self, query: &str, language: &str, k: usize) -> PortResult<Vec<Passage>> {
+        self.search_on_topic(query, "", 0.0, language, k).await
+    }
+
+    async fn search_on_topic(
+        &self,
+        query: &str,
+        topic: &str,
+        topic_weight: f32,
+        language: &str,
+        k: usize,
+    ) -> PortResult<Vec<Passage>> {
         // A language the index does not know is searched as English (the index falls back to
         // every language when nothing matches).
         let lang = Language::from_tag(language).unwrap_or(Language::En);
-        let hits = self.index.search(query, lang, k).map_err(err)?;
+        let topic: Vec<(&str, f32)> = if topic.is_empty() || topic_weight <= 0.0 {
+            Vec::new()
+        } else {
+            vec![(topic, topic_weight)]
+        };
+        let hits = self
+            .index
+            .search_on_topic(&[(query, 1.0)], &topic, lang, k)
+            .map_err(err)?;
         Ok(hits
             .into_iter()
             .map(|h| Passage {

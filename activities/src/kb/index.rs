@@ -294,7 +294,7 @@ impl KnowledgeBase {
         language: Language,
         k: usize,
     ) -> Result<Vec<Hit>, KbError> {
-        self.search_with_fallback(parts, language, k, Collapse::PerDocument)
+        self.search_with_fallback(parts, &[], language, k, Collapse::PerDocument)
     }
 
     /// [`KnowledgeBase::search`] for a query made of weighted parts.
@@ -304,12 +304,26 @@ impl KnowledgeBase {
         language: Language,
         k: usize,
     ) -> Result<Vec<Hit>, KbError> {
-        self.search_with_fallback(parts, language, k, Collapse::None)
+        self.search_with_fallback(parts, &[], language, k, Collapse::None)
+    }
+
+    /// [`KnowledgeBase::search_weighted`], with `topic` parts matched against titles only: a
+    /// topic names what a page is about ("Shipping and delivery"), so its words count where the
+    /// page says what it is, not wherever they happen to occur in passing.
+    pub fn search_on_topic(
+        &self,
+        parts: &[(&str, f32)],
+        topic: &[(&str, f32)],
+        language: Language,
+        k: usize,
+    ) -> Result<Vec<Hit>, KbError> {
+        self.search_with_fallback(parts, topic, language, k, Collapse::None)
     }
 
     fn search_with_fallback(
         &self,
         parts: &[(&str, f32)],
+        topic: &[(&str, f32)],
         language: Language,
         k: usize,
         collapse: Collapse,
@@ -317,11 +331,11 @@ impl KnowledgeBase {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let hits = self.search_in(parts, &[language], k, collapse)?;
+        let hits = self.search_in(parts, topic, &[language], k, collapse)?;
         if !hits.is_empty() {
             return Ok(hits);
         }
-        self.search_in(parts, &Language::ALL, k, collapse)
+        self.search_in(parts, topic, &Language::ALL, k, collapse)
     }
 
     /// Looks a passage up by its id (`docid#n`).
@@ -353,6 +367,7 @@ impl KnowledgeBase {
     fn search_in(
         &self,
         parts: &[(&str, f32)],
+        topic: &[(&str, f32)],
         languages: &[Language],
         k: usize,
         collapse: Collapse,
@@ -388,6 +403,26 @@ impl KnowledgeBase {
                         Box::new(BoostQuery::new(Box::new(query), boost * weight)),
                     ));
                 }
+            }
+            let mut topic_weights: BTreeMap<String, f32> = BTreeMap::new();
+            for (text, weight) in topic {
+                for term in analyze(&mut analyzer, text) {
+                    *topic_weights.entry(term.text).or_default() += weight;
+                }
+            }
+            for (term, weight) in &topic_weights {
+                let weight = weight.max(0.0).sqrt();
+                if !weight.is_normal() {
+                    continue;
+                }
+                let query = TermQuery::new(
+                    Term::from_field_text(self.fields.title_terms[slot(language)], term),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), TITLE_BOOST * weight)),
+                ));
             }
             query_terms.insert(language, weights.into_keys().collect());
         }
