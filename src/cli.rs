@@ -11,7 +11,7 @@ use turnflow_workflows::interp;
 use turnflow_workflows::turn::{self, Target};
 
 use crate::client::{self, Endpoint};
-use crate::{api, bench, cloud, compile, eval_cmd, graph, harness, serve};
+use crate::{api, bench, cloud, compile, eval_cmd, graph, harness, ops, serve};
 
 /// turnflow: a durable workflow engine for AI customer-support conversations.
 ///
@@ -199,6 +199,16 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: TasksCommand,
+    },
+    /// Operate failed turns: find, trace, replay with recorded results, redrive, rerun from
+    /// the failed state under a fix; check a new definition against recorded histories.
+    Ops {
+        /// Where the API is.
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: ops::OpsCommand,
     },
 }
 
@@ -424,6 +434,17 @@ pub enum Bench {
         )]
         python: PathBuf,
     },
+    /// The replayer: a recorded history of about 1,000 events (made on the embedded engine)
+    /// replayed with its task results fed back; the median of the rounds against the 50 ms
+    /// target.
+    Replay {
+        /// Rounds (the median is reported).
+        #[arg(long, default_value_t = 21)]
+        rounds: usize,
+        /// About how many events the recorded history has.
+        #[arg(long, default_value_t = 1000)]
+        events: usize,
+    },
     /// The embedded engine on the real turn definition, with zero-latency activities.
     Engine {
         /// Where the bench journals go.
@@ -532,6 +553,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Engine { command } => run_engine(command),
+        Command::Bench(Bench::Replay { rounds, events }) => {
+            let report = runtime()?.block_on(bench::replay::run(rounds, events))?;
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(Bench::Engine {
             dir,
             runs,
@@ -637,7 +663,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tasks { endpoint, command } => {
             run_client(&endpoint, |c| async move { run_tasks(&c, command).await })
         }
+        Command::Ops { endpoint, command } => run_ops(&endpoint, command),
     }
+}
+
+fn run_ops(endpoint: &EndpointArgs, command: ops::OpsCommand) -> anyhow::Result<ExitCode> {
+    let report = if let ops::OpsCommand::CheckCompat {
+        histories,
+        definition,
+    } = &command
+    {
+        // Files only: no API.
+        let report = ops::compat::check_compat(histories, definition)?;
+        ops::Report {
+            ok: report.ok(),
+            text: report.to_string(),
+        }
+    } else {
+        let endpoint = Endpoint {
+            url: endpoint.endpoint_url.clone(),
+            region: endpoint.region.clone(),
+        };
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        runtime()?.block_on(async {
+            let c = client::connect(&endpoint).await;
+            ops::run(&c, command, now_ms).await
+        })?
+    };
+    print!("{}", report.text);
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

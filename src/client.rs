@@ -20,11 +20,13 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryError;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::Value;
 
@@ -116,13 +118,22 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    anyhow::anyhow!("{}", sdk_message(&e))
+}
+
+/// The text of an SDK error: `Code: message` when the service answered, else the chain of
+/// causes, each once ("dispatch failure: io error: … refused").
+pub fn sdk_message<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
     match (e.code(), e.message()) {
-        (Some(code), Some(message)) => anyhow::anyhow!("{code}: {message}"),
-        (Some(code), None) => anyhow::anyhow!("{code}"),
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
         _ => {
-            // The chain of causes, each once: "dispatch failure: io error: … refused".
             let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
+            let mut source = std::error::Error::source(e);
             while let Some(s) = source {
                 let part = s.to_string();
                 if !text.ends_with(&part) {
@@ -131,7 +142,7 @@ where
                 }
                 source = s.source();
             }
-            anyhow::anyhow!("{text}")
+            text
         }
     }
 }
@@ -294,28 +305,10 @@ pub async fn history(
     json: bool,
 ) -> anyhow::Result<String> {
     let raw = RawJson::default();
-    let mut events = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .get_execution_history()
-            .execution_arn(arn)
-            .reverse_order(reverse)
-            .include_execution_data(include_data)
-            .max_results(1000)
-            .set_next_token(token.take())
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await
-            .map_err(explain)
-            .with_context(|| format!("failed to read the history of {arn}"))?;
-        events.extend(page.events().iter().cloned());
-        match page.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => break,
-        }
-    }
+    let events = history_pages(client, arn, reverse, include_data, &raw)
+        .await
+        .map_err(explain)
+        .with_context(|| format!("failed to read the history of {arn}"))?;
     if json {
         let all: Vec<Value> = raw
             .take()
@@ -330,8 +323,45 @@ pub async fn history(
     Ok(timeline(&events))
 }
 
+/// Every page of `GetExecutionHistory`, the response bodies captured by `raw`.
+pub async fn history_pages(
+    client: &Client,
+    arn: &str,
+    reverse: bool,
+    include_data: bool,
+    raw: &RawJson,
+) -> Result<Vec<HistoryEvent>, SdkError<GetExecutionHistoryError, HttpResponse>> {
+    let mut events = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_execution_history()
+            .execution_arn(arn)
+            .reverse_order(reverse)
+            .include_execution_data(include_data)
+            .max_results(1000)
+            .set_next_token(token.take())
+            .customize()
+            .interceptor(raw.clone())
+            .send()
+            .await?;
+        events.extend(page.events().iter().cloned());
+        match page.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    Ok(events)
+}
+
 /// The history as a timeline: offset from the first event, type, state, short detail.
 pub fn timeline(events: &[HistoryEvent]) -> String {
+    timeline_with(events, &|text| text.to_owned())
+}
+
+/// [`timeline`] with every input, output, error and cause passed through `filter` before it
+/// is shortened (`turnflow ops trace` redacts PII with it).
+pub fn timeline_with(events: &[HistoryEvent], filter: &dyn Fn(&str) -> String) -> String {
     let start = events
         .iter()
         .map(|e| e.timestamp().as_secs_f64())
@@ -375,7 +405,7 @@ pub fn timeline(events: &[HistoryEvent]) -> String {
             offset,
             e.r#type().as_str(),
             state,
-            detail(e)
+            detail(e, filter)
         );
         out.push_str(line.trim_end());
         out.push('\n');
@@ -394,7 +424,13 @@ fn short(text: &str) -> String {
     }
 }
 
-fn error_cause(error: Option<&str>, cause: Option<&str>) -> String {
+fn error_cause(
+    error: Option<&str>,
+    cause: Option<&str>,
+    filter: &dyn Fn(&str) -> String,
+) -> String {
+    let cause = cause.map(filter);
+    let cause = cause.as_deref();
     match (error, cause) {
         (Some(e), Some(c)) => short(&format!("{e}: {c}")),
         (Some(e), None) => e.to_owned(),
@@ -403,32 +439,32 @@ fn error_cause(error: Option<&str>, cause: Option<&str>) -> String {
     }
 }
 
-fn io(label: &str, value: Option<&str>) -> String {
-    value.map_or_else(String::new, |v| short(&format!("{label} {v}")))
+fn io(label: &str, value: Option<&str>, filter: &dyn Fn(&str) -> String) -> String {
+    value.map_or_else(String::new, |v| short(&format!("{label} {}", filter(v))))
 }
 
 /// A short description of one event.
-fn detail(e: &HistoryEvent) -> String {
+fn detail(e: &HistoryEvent, filter: &dyn Fn(&str) -> String) -> String {
     if let Some(d) = e.execution_started_event_details() {
-        return io("input", d.input());
+        return io("input", d.input(), filter);
     }
     if let Some(d) = e.execution_succeeded_event_details() {
-        return io("output", d.output());
+        return io("output", d.output(), filter);
     }
     if let Some(d) = e.execution_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.execution_aborted_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.execution_timed_out_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.execution_redriven_event_details() {
         return format!("redrive {}", d.redrive_count().unwrap_or_default());
     }
     if let Some(d) = e.state_exited_event_details() {
-        return io("output", d.output());
+        return io("output", d.output(), filter);
     }
     if let Some(d) = e.activity_scheduled_event_details() {
         let name = d.resource().rsplit(':').next().unwrap_or_default();
@@ -440,49 +476,49 @@ fn detail(e: &HistoryEvent) -> String {
             .map_or_else(String::new, |w| format!("worker {w}"));
     }
     if let Some(d) = e.activity_succeeded_event_details() {
-        return io("output", d.output());
+        return io("output", d.output(), filter);
     }
     if let Some(d) = e.activity_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.activity_timed_out_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.activity_schedule_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.task_scheduled_event_details() {
         return format!("{}:{}", d.resource_type(), d.resource());
     }
     if let Some(d) = e.task_submitted_event_details() {
-        return io("output", d.output());
+        return io("output", d.output(), filter);
     }
     if let Some(d) = e.task_succeeded_event_details() {
-        return io("output", d.output());
+        return io("output", d.output(), filter);
     }
     if let Some(d) = e.task_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.task_timed_out_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.task_start_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.task_submit_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.lambda_function_scheduled_event_details() {
         return format!("function {}", d.resource());
     }
     if let Some(d) = e.lambda_function_succeeded_event_details() {
-        return io("output", d.output());
+        return io("output", d.output(), filter);
     }
     if let Some(d) = e.lambda_function_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.lambda_function_timed_out_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     if let Some(d) = e.map_state_started_event_details() {
         return format!("{} items", d.length());
@@ -491,7 +527,7 @@ fn detail(e: &HistoryEvent) -> String {
         return format!("iteration {}", d.index());
     }
     if let Some(d) = e.evaluation_failed_event_details() {
-        return error_cause(d.error(), d.cause());
+        return error_cause(d.error(), d.cause(), filter);
     }
     String::new()
 }

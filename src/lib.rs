@@ -9,6 +9,8 @@
 //! - [`engine`]: the durable engine — core thread, interpreters, timers, workers, tokens.
 //! - [`harness`]: the engine bench and the crash-torture child, on the real turn.
 //! - [`journal`]: the SQLite journal, group commit and the durability rule.
+//! - [`ops`]: `turnflow ops`: failed turns found, traced, replayed, redriven and rerun; deploy
+//!   safety by replaying recorded histories.
 //! - [`cloud`]: the AWS-mode commands (`ingest sqs|lambda`, `deploy`, `worker`).
 //! - [`compile`]: generates `state-machines/` from the turn graph and checks it is up to date.
 //! - [`graph`]: prints a definition's states, transitions and paths.
@@ -27,4 +29,5 @@ pub mod eval_cmd;
 pub mod graph;
 pub mod harness;
 pub mod journal;
+pub mod ops;
 pub mod serve;

@@ -13,6 +13,8 @@
 //! - `io`: JSONPath input/output processing; `jsonata`: the JSONata query language.
 //! - [`errors`]: state errors and `ErrorEquals` matching; [`history`]: the history format.
 //! - [`rng`]: the seeded generator; [`conformance`]: the conformance runners.
+//! - [`replay`]: the replayer — a recorded history re-run with its task results fed back, and
+//!   the first divergence.
 
 pub mod conformance;
 mod engine;
@@ -21,6 +23,7 @@ pub mod event;
 pub mod history;
 mod io;
 mod jsonata;
+pub mod replay;
 pub mod rng;
 pub mod scope;
 

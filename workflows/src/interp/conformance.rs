@@ -2,8 +2,8 @@
 //!
 //! [`run_conformance`] runs each case of a conformance file (definition, input, expected
 //! result, recorded event types) with a simulated clock; [`run_histories`] replays complete
-//! recorded histories, feeding each recorded task result back, and compares the produced
-//! history with the recording.
+//! recorded histories with the shared replayer ([`super::replay`]: each recorded task result
+//! fed back by state name and attempt) and compares the produced history with the recording.
 //!
 //! Both are pure: they take parsed JSON and return a report whose `Display` is the table.
 
@@ -14,8 +14,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::engine::Interpreter;
-use super::event::{Command, Event, ExecutionInfo, Millis, Outcome, TaskOutcome};
+use super::event::{Event, ExecutionInfo, Millis, Outcome, TaskRequest};
 use super::history::HistoryEvent;
+use super::replay::{
+    NoLive, Recording, ReplayOptions, Tasks, normalize, replay, resolve_placeholders, simulate,
+};
 
 /// The report categories, in display order.
 pub const CATEGORIES: &[&str] = &[
@@ -131,88 +134,28 @@ fn execution_info() -> ExecutionInfo {
     }
 }
 
-/// A source of task results for the simulated runtime.
-trait Tasks {
-    /// The events that answer the `n`-th scheduled task, if known.
-    fn answer(&mut self, n: usize, task_id: &str, at: Millis) -> Option<Vec<Event>>;
-
-    /// Whether the recording stops the execution once it has `events` history events.
-    fn stops_after(&self, _events: usize) -> bool {
-        false
-    }
-}
-
+/// No task is answered: the conformance cases need no worker.
 struct NoTasks;
 
 impl Tasks for NoTasks {
-    fn answer(&mut self, _n: usize, _task_id: &str, _at: Millis) -> Option<Vec<Event>> {
+    fn answer(&mut self, _task: &TaskRequest, _at: Millis) -> Option<Vec<Event>> {
         None
     }
 }
 
-/// Runs a definition to the end with a simulated clock: timers fire in order, tasks are
-/// answered by `tasks`. Returns the interpreter, or why it could not run.
-fn simulate(
-    definition: &Value,
-    input: &Value,
-    tasks: &mut dyn Tasks,
-) -> Result<Interpreter, String> {
+/// Runs a definition to the end with a simulated clock and no worker.
+fn simulate_alone(definition: &Value, input: &Value) -> Result<Interpreter, String> {
     let machine =
         crate::asl::from_value(definition).map_err(|d| format!("definition rejected: {d}"))?;
-    let mut interp = Interpreter::new(Arc::new(machine));
-    let mut timers: Vec<(Millis, u64, String)> = Vec::new();
-    let mut queue: Vec<Event> = vec![Event::ExecutionStarted {
-        at: START,
-        input: input.clone(),
-        execution: execution_info(),
-        seed: 42,
-    }];
-    let mut now = START;
-    let mut scheduled = 0usize;
-    let mut seq = 0u64;
-    for _ in 0..100_000 {
-        let event = if queue.is_empty() && tasks.stops_after(interp.history().len()) {
-            Event::StopRequested {
-                at: now,
-                error: None,
-                cause: None,
-            }
-        } else if queue.is_empty() {
-            timers.sort();
-            if timers.is_empty() {
-                break;
-            }
-            let (at, _, id) = timers.remove(0);
-            now = now.max(at);
-            Event::TimerFired {
-                at: now,
-                timer_id: id,
-            }
-        } else {
-            queue.remove(0)
-        };
-        let commands = interp
-            .apply(event)
-            .map_err(|e| format!("interpreter error: {e}"))?;
-        for c in commands {
-            match c {
-                Command::StartTimer { timer_id, fire_at } => {
-                    seq += 1;
-                    timers.push((fire_at, seq, timer_id));
-                }
-                Command::CancelTimer { timer_id } => timers.retain(|t| t.2 != timer_id),
-                Command::ScheduleTask(req) => {
-                    if let Some(events) = tasks.answer(scheduled, &req.task_id, now) {
-                        queue.extend(events);
-                    }
-                    scheduled += 1;
-                }
-                Command::CancelTask { .. } => {}
-                Command::Finish(_) => return Ok(interp),
-            }
-        }
-    }
-    Ok(interp)
+    simulate(
+        Arc::new(machine),
+        input,
+        execution_info(),
+        START,
+        42,
+        &mut NoTasks,
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Runs every case of a conformance file (`conformance-dev.jsonl`, one parsed JSON value
@@ -252,7 +195,7 @@ fn check_case(case: &Value) -> Result<(), String> {
         .get("input")
         .cloned()
         .unwrap_or(Value::Object(Default::default()));
-    let interp = simulate(template, &input, &mut NoTasks)?;
+    let interp = simulate_alone(template, &input)?;
     let expected = case.get("expected").ok_or("case has no expected result")?;
     compare_outcome(interp.outcome(), expected)?;
     if let Some(Value::Array(types)) = case.get("event_types") {
@@ -344,13 +287,6 @@ fn same(a: &Value, b: &Value) -> bool {
     a == b || normalize(a) == normalize(b)
 }
 
-fn normalize(v: &Value) -> Value {
-    match v {
-        Value::String(s) => serde_json::from_str::<Value>(s).unwrap_or_else(|_| v.clone()),
-        other => other.clone(),
-    }
-}
-
 /// The event types with the part inside the outermost Parallel state reduced to a sorted
 /// set: the recordings normalise the order of concurrent branch events (and drop repeats),
 /// so only which events occur there is comparable.
@@ -426,185 +362,6 @@ impl fmt::Display for HistoryReport {
     }
 }
 
-/// Task answers taken from a recorded history, in scheduling order.
-struct Recorded {
-    answers: Vec<Vec<RecordedStep>>,
-    /// How many events precede the recorded `ExecutionAborted`, if there is one.
-    aborted_after: Option<usize>,
-}
-
-enum RecordedStep {
-    Started(Option<String>),
-    Submitted(Value),
-    Succeeded(Value),
-    Failed(Option<String>, Option<String>),
-    TimedOut(Option<String>),
-}
-
-impl Recorded {
-    fn from_events(events: &[Value]) -> Self {
-        let mut answers: Vec<Vec<RecordedStep>> = Vec::new();
-        for e in events {
-            let t = e.get("type").and_then(Value::as_str).unwrap_or("");
-            let details = e.as_object().and_then(|o| {
-                o.iter()
-                    .find(|(k, _)| k.ends_with("EventDetails"))
-                    .map(|(_, v)| v.clone())
-            });
-            let field = |k: &str| details.as_ref().and_then(|d| d.get(k)).map(text_of);
-            if t.ends_with("Scheduled") && t != "MapStateScheduled" {
-                answers.push(Vec::new());
-                continue;
-            }
-            let Some(current) = answers.last_mut() else {
-                continue;
-            };
-            if t == "TaskStarted" || t == "ActivityStarted" || t == "LambdaFunctionStarted" {
-                current.push(RecordedStep::Started(field("workerName")));
-            } else if t == "TaskSubmitted" {
-                let out = details
-                    .as_ref()
-                    .and_then(|d| d.get("output"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                current.push(RecordedStep::Submitted(normalize(&out)));
-            } else if t == "TaskSucceeded"
-                || t == "ActivitySucceeded"
-                || t == "LambdaFunctionSucceeded"
-            {
-                let out = details
-                    .as_ref()
-                    .and_then(|d| d.get("output"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                current.push(RecordedStep::Succeeded(normalize(&out)));
-            } else if t == "TaskFailed" || t == "ActivityFailed" || t == "LambdaFunctionFailed" {
-                current.push(RecordedStep::Failed(field("error"), field("cause")));
-            } else if t == "TaskTimedOut"
-                || t == "ActivityTimedOut"
-                || t == "LambdaFunctionTimedOut"
-            {
-                current.push(RecordedStep::TimedOut(field("error")));
-            }
-        }
-        let aborted_after = events
-            .iter()
-            .position(|e| e.get("type").and_then(Value::as_str) == Some("ExecutionAborted"));
-        Recorded {
-            answers,
-            aborted_after,
-        }
-    }
-}
-
-/// The definition with each placeholder `Resource` (the recordings keep the test suite's
-/// `__tbd__` where the real ARN was substituted at run time) replaced by the kind of resource
-/// the history shows that state scheduling: a Lambda function ARN or an activity ARN.
-fn with_recorded_resources(template: &Value, events: &[Value]) -> Value {
-    let mut kinds: BTreeMap<String, String> = BTreeMap::new();
-    let mut last_task_state = None;
-    for e in events {
-        let t = e.get("type").and_then(Value::as_str).unwrap_or("");
-        if t == "TaskStateEntered" {
-            last_task_state = e
-                .pointer("/stateEnteredEventDetails/name")
-                .and_then(Value::as_str)
-                .map(String::from);
-        }
-        let resource = match t {
-            "LambdaFunctionScheduled" => "arn:aws:lambda:us-east-1:111111111111:function:recorded",
-            "ActivityScheduled" => "arn:aws:states:us-east-1:111111111111:activity:recorded",
-            _ => continue,
-        };
-        if let Some(name) = &last_task_state {
-            kinds
-                .entry(name.clone())
-                .or_insert_with(|| resource.to_string());
-        }
-    }
-    let mut out = template.clone();
-    replace_placeholders(&mut out, &kinds);
-    out
-}
-
-fn replace_placeholders(v: &mut Value, kinds: &BTreeMap<String, String>) {
-    match v {
-        Value::Object(map) => {
-            if let Some(Value::Object(states)) = map.get_mut("States") {
-                for (name, state) in states.iter_mut() {
-                    let placeholder = state
-                        .get("Resource")
-                        .and_then(Value::as_str)
-                        .is_some_and(|r| !r.starts_with("arn:"));
-                    if let (true, Some(arn)) = (placeholder, kinds.get(name)) {
-                        state["Resource"] = Value::String(arn.clone());
-                    }
-                }
-            }
-            for (_, child) in map.iter_mut() {
-                replace_placeholders(child, kinds);
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|i| replace_placeholders(i, kinds)),
-        _ => {}
-    }
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl Tasks for Recorded {
-    fn stops_after(&self, events: usize) -> bool {
-        self.aborted_after.is_some_and(|n| events >= n)
-    }
-
-    fn answer(&mut self, n: usize, task_id: &str, at: Millis) -> Option<Vec<Event>> {
-        let steps = self.answers.get(n)?;
-        let mut out = Vec::new();
-        for s in steps {
-            let task_id = task_id.to_string();
-            out.push(match s {
-                RecordedStep::Started(w) => Event::TaskStarted {
-                    at,
-                    task_id,
-                    worker_name: w.clone(),
-                },
-                RecordedStep::Submitted(v) => Event::TaskSubmitted {
-                    at,
-                    task_id,
-                    output: v.clone(),
-                },
-                RecordedStep::Succeeded(v) => Event::TaskCompleted {
-                    at,
-                    task_id,
-                    outcome: TaskOutcome::Succeeded(v.clone()),
-                },
-                RecordedStep::Failed(error, cause) => Event::TaskCompleted {
-                    at,
-                    task_id,
-                    outcome: TaskOutcome::Failed {
-                        error: error.clone(),
-                        cause: cause.clone(),
-                    },
-                },
-                RecordedStep::TimedOut(e)
-                    if e.as_deref() == Some(super::errors::names::HEARTBEAT_TIMEOUT) =>
-                {
-                    Event::HeartbeatTimedOut { at, task_id }
-                }
-                RecordedStep::TimedOut(_) => Event::TaskTimedOut { at, task_id },
-            });
-        }
-        Some(out)
-    }
-}
-
 /// Replays recorded histories (`histories-dev.jsonl`), feeding each recorded task result
 /// back, and compares event types, state inputs and outputs, and the result.
 pub fn run_histories(cases: &[Value]) -> HistoryReport {
@@ -649,15 +406,22 @@ fn check_history(case: &Value) -> Result<(), (bool, String)> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut recorded = Recorded::from_events(&events);
-    let template = with_recorded_resources(template, &events);
-    let interp = simulate(&template, &input, &mut recorded).map_err(|e| (false, e))?;
+    let recording = Recording::new(&events);
+    let definition = resolve_placeholders(template, None, &recording);
+    let machine = crate::asl::from_value(&definition)
+        .map_err(|d| (false, format!("definition rejected: {d}")))?;
+    let options = ReplayOptions {
+        execution: execution_info(),
+        ..ReplayOptions::default()
+    };
+    let replayed = replay(Arc::new(machine), &input, &recording, &options, &mut NoLive)
+        .map_err(|e| (false, e.to_string()))?;
     let want: Vec<String> = events
         .iter()
         .filter_map(|e| e.get("type").and_then(Value::as_str).map(String::from))
         .collect();
-    let got: Vec<String> = interp
-        .history()
+    let got: Vec<String> = replayed
+        .history
         .iter()
         .map(|e| e.event_type.clone())
         .collect();
@@ -694,7 +458,7 @@ fn check_history(case: &Value) -> Result<(), (bool, String)> {
             .collect()
     };
     let want_io = io(&events);
-    let got_events: Vec<Value> = interp.history().iter().map(HistoryEvent::to_json).collect();
+    let got_events = replayed.history_json();
     let mut got_io = io(&got_events);
     if has_parallel {
         // Branch events are reordered (and some dropped) in the recordings: every recorded
@@ -723,7 +487,7 @@ fn check_history(case: &Value) -> Result<(), (bool, String)> {
         }
     }
     if let Some(expected) = case.get("expected") {
-        compare_outcome(interp.outcome(), expected).map_err(|e| (true, e))?;
+        compare_outcome(replayed.outcome.as_ref(), expected).map_err(|e| (true, e))?;
     }
     Ok(())
 }
