@@ -17,7 +17,6 @@ use turnflow_activities::aws::dynamodb::{DynamoStore, StoreTables};
 use turnflow_activities::aws::sqs_ingest::Ingestor;
 use turnflow_activities::aws::worker::{self, StepFailure, StepHandler, WorkerSettings};
 use turnflow_activities::ports::ConversationStore;
-use turnflow_workflows::errors::ErrorName;
 
 /// Where AWS is (each flag overrides the SDK's usual environment and profile).
 #[derive(Debug, Clone, Args)]
@@ -104,8 +103,19 @@ pub struct DeployArgs {
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// `name=arn` of an activity to poll (repeatable).
-    #[arg(long = "activity", value_name = "NAME=ARN", required = true)]
+    #[arg(
+        long = "activity",
+        value_name = "NAME=ARN",
+        required_unless_present = "lambda"
+    )]
     pub activities: Vec<String>,
+    /// Where the embedded ports keep their data (conversations, demo back office, outbox).
+    #[arg(long, default_value = ".turnflow", env = "TURNFLOW_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Run as a Lambda function (the turn's Lambda target: the step is named in each event's
+    /// `step`) instead of polling activities.
+    #[arg(long)]
+    pub lambda: bool,
     /// Concurrent long polls per activity.
     #[arg(long, default_value_t = 4)]
     pub polls: usize,
@@ -262,19 +272,46 @@ pub fn deploy(aws: &AwsArgs, args: DeployArgs) -> anyhow::Result<()> {
 /// they land; until then every task fails with a clear, non-retried error, so a turn escalates
 /// instead of hanging.
 #[derive(Debug)]
-struct Handlers;
+/// The step handlers over the embedded ports (SQLite store, back office and outbox under the
+/// data directory, the embedded brain and the demo knowledge base).
+struct Handlers {
+    ports: turnflow_activities::handlers::Ports,
+}
+
+impl Handlers {
+    fn open(data_dir: &std::path::Path) -> anyhow::Result<Handlers> {
+        use turnflow_activities::embedded::{self, Embedded, EmbeddedKb};
+        let brain = embedded::brain().context("failed to train the embedded brain")?;
+        let kb = EmbeddedKb::demo().context("failed to index the demo knowledge base")?;
+        let policy = turnflow_activities::policy::Policy::default_policy()
+            .context("failed to read the built-in policy")?;
+        let embedded = Embedded::open(
+            data_dir,
+            Arc::new(brain),
+            Arc::new(kb),
+            Arc::new(policy),
+            Arc::new(turnflow_activities::handlers::SystemClock),
+        )
+        .with_context(|| format!("failed to open the stores in {}", data_dir.display()))?;
+        Ok(Handlers {
+            ports: embedded.ports,
+        })
+    }
+}
 
 #[async_trait::async_trait]
 impl StepHandler for Handlers {
     async fn handle(
         &self,
         activity: &str,
-        _input: serde_json::Value,
+        input: serde_json::Value,
     ) -> Result<serde_json::Value, StepFailure> {
-        Err(StepFailure {
-            error: ErrorName::InvalidInput.as_str().to_owned(),
-            cause: format!("this build has no handler for the activity `{activity}`"),
-        })
+        turnflow_activities::handlers::handle_json(activity, input, &self.ports)
+            .await
+            .map_err(|e| StepFailure {
+                error: e.error.as_str().to_owned(),
+                cause: e.cause,
+            })
     }
 }
 
@@ -290,7 +327,13 @@ pub fn worker(aws: &AwsArgs, args: WorkerArgs) -> anyhow::Result<()> {
             heartbeat: Duration::from_secs(args.heartbeat_seconds.max(1)),
             worker_name: format!("turnflow-{}", std::process::id()),
         };
-        let stats = worker::run(sfn, settings, Arc::new(Handlers), shutdown_signal()).await?;
+        let handlers = Handlers::open(&args.data_dir)?;
+        if args.lambda {
+            return turnflow_activities::aws::worker::run_lambda(handlers.ports)
+                .await
+                .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"));
+        }
+        let stats = worker::run(sfn, settings, Arc::new(handlers), shutdown_signal()).await?;
         eprintln!(
             "workers stopped: {} tasks succeeded, {} failed",
             stats.succeeded, stats.failed

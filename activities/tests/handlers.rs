@@ -751,3 +751,20 @@ fn the_embedded_ports_on_files_keep_the_demo_back_office_across_reopen() {
         assert!(dir.path().join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn as_a_lambda_function_a_step_answers_or_fails_under_a_catalog_error_type() {
+    use turnflow_activities::aws::worker::lambda_step;
+    let w = world();
+    let turn = w.say("cl", "ml", "How do returns work?");
+    let payload = json!({"v": 1, "step": "triage", "idempotencyKey": "x/Triage", "attempt": 0,
+        "turn": serde_json::to_value(&turn).expect("turn")});
+    let facts = block_on(lambda_step(payload, &w.e.ports)).expect("triage answers");
+    assert_eq!(facts["route"], "answer");
+    let bad = block_on(lambda_step(json!({"step": "triage"}), &w.e.ports))
+        .expect_err("a payload without a turn");
+    assert_eq!(bad.error_type, "Turnflow.InvalidInput");
+    let unknown =
+        block_on(lambda_step(json!({"step": "nope"}), &w.e.ports)).expect_err("no such step");
+    assert_eq!(unknown.error_type, "Turnflow.InvalidInput");
+}

@@ -211,3 +211,41 @@ async fn with_heartbeats<T>(
         }
     }
 }
+
+/// Runs the step handlers as a Lambda function (the turn's Lambda target): each event is a step
+/// payload naming its step; a failure reaches Step Functions with the catalog's error name as
+/// its `errorType`, which the definition's `Retry` and `Catch` route on.
+///
+/// # Errors
+/// When the Lambda runtime cannot start.
+pub async fn run_lambda(ports: crate::handlers::Ports) -> Result<(), lambda_runtime::Error> {
+    let ports = Arc::new(ports);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let ports = Arc::clone(&ports);
+            async move { lambda_step(event.payload, &ports).await }
+        },
+    ))
+    .await
+}
+
+/// One Lambda invocation: the step named in the payload, run by its handler.
+///
+/// # Errors
+/// The step's failure, as a diagnostic whose type is the catalog error name.
+pub async fn lambda_step(
+    payload: serde_json::Value,
+    ports: &crate::handlers::Ports,
+) -> Result<serde_json::Value, lambda_runtime::Diagnostic> {
+    let step = payload
+        .get("step")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    crate::handlers::handle_json(&step, payload, ports)
+        .await
+        .map_err(|e| lambda_runtime::Diagnostic {
+            error_type: e.error.as_str().to_owned(),
+            error_message: e.cause,
+        })
+}
