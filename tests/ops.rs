@@ -207,8 +207,11 @@ async fn settle(l: &Local, arn: &str) -> Finished {
     loop {
         tokio::select! {
             done = &mut wait => return done.expect("finishes"),
-            // Not timing: a throttle on how fast virtual time is pushed.
-            () = tokio::time::sleep(Duration::from_millis(2)) => l.clock.advance(10_000),
+            // Not timing: a throttle on how fast virtual time is pushed. One virtual second per
+            // 2 ms keeps a 30 s heartbeat 60 ms of wall time away, so a loaded machine does not
+            // time out a task the in-process handler is still answering (at 10 s per tick it
+            // did, and the task ran twice); the longest retry chain here (540 s) takes ~1 s.
+            () = tokio::time::sleep(Duration::from_millis(2)) => l.clock.advance(1_000),
         }
     }
 }
