@@ -72,6 +72,9 @@ pub struct ExecutionState {
     rng: Option<SplitMix64>,
     runs: Vec<Run>,
     history: Vec<HistoryEvent>,
+    /// Events recorded, kept or not (their ids; the history limit).
+    #[serde(default)]
+    events: u64,
     next_task: u64,
     next_timer: u64,
     tasks: BTreeMap<String, RunId>,
@@ -88,6 +91,8 @@ pub struct ExecutionState {
 pub struct Interpreter {
     definition: Arc<StateMachine>,
     state: ExecutionState,
+    /// Whether history events are kept (see [`Interpreter::without_history`]).
+    keep_history: bool,
 }
 
 impl Interpreter {
@@ -96,12 +101,29 @@ impl Interpreter {
         Interpreter {
             definition,
             state: ExecutionState::default(),
+            keep_history: true,
+        }
+    }
+
+    /// An interpreter that numbers history events but keeps none of them, and never builds
+    /// their payloads: commands and outcome are the same as [`Interpreter::new`]'s. For a
+    /// runtime that journals the input events and rebuilds the history from them when asked
+    /// (the embedded engine), it saves the JSON text of every state's input and output per
+    /// step and the memory of the history per execution.
+    pub fn without_history(definition: Arc<StateMachine>) -> Self {
+        Interpreter {
+            keep_history: false,
+            ..Interpreter::new(definition)
         }
     }
 
     /// An interpreter resumed from a saved state (the same definition it ran with).
     pub fn resume(definition: Arc<StateMachine>, state: ExecutionState) -> Self {
-        Interpreter { definition, state }
+        Interpreter {
+            definition,
+            state,
+            keep_history: true,
+        }
     }
 
     /// The state to save.
@@ -109,7 +131,7 @@ impl Interpreter {
         &self.state
     }
 
-    /// The history recorded so far.
+    /// The history recorded so far (empty [`Interpreter::without_history`]).
     pub fn history(&self) -> &[HistoryEvent] {
         &self.state.history
     }
@@ -183,10 +205,12 @@ impl Interpreter {
         self.record(
             None,
             "ExecutionStarted",
-            Some((
-                "executionStartedEventDetails",
-                json!({"input": payload(&input), "inputDetails": not_truncated(), "roleArn": role}),
-            )),
+            self.details(|| {
+                (
+                    "executionStartedEventDetails",
+                    json!({"input": payload(&input), "inputDetails": not_truncated(), "roleArn": role}),
+                )
+            }),
         );
         self.state.runs.push(Run {
             parent: None,
@@ -228,22 +252,34 @@ impl Interpreter {
         {
             return 0;
         }
-        let id = self.state.history.len() as u64 + 1;
+        let id = self.state.events + 1;
         let previous = match run {
             Some(r) => self.state.runs.get(r).map(|r| r.last_event).unwrap_or(0),
-            None => self.state.history.len() as u64,
+            None => self.state.events,
         };
-        self.state.history.push(HistoryEvent {
-            id,
-            previous_event_id: previous,
-            timestamp: self.state.now,
-            event_type: event_type.to_string(),
-            details: details.map(|(k, v)| (k.to_string(), v)),
-        });
+        self.state.events = id;
+        if self.keep_history {
+            self.state.history.push(HistoryEvent {
+                id,
+                previous_event_id: previous,
+                timestamp: self.state.now,
+                event_type: event_type.to_string(),
+                details: details.map(|(k, v)| (k.to_string(), v)),
+            });
+        }
         if let Some(r) = run.and_then(|r| self.state.runs.get_mut(r)) {
             r.last_event = id;
         }
         id
+    }
+
+    /// Details of a history event, built only when the history is kept: most carry the JSON
+    /// text of a payload, the costliest part of a step.
+    fn details(
+        &self,
+        build: impl FnOnce() -> (&'static str, Value),
+    ) -> Option<(&'static str, Value)> {
+        self.keep_history.then(build)
     }
 
     fn record_state(
@@ -364,7 +400,7 @@ impl Interpreter {
                 self.state.jobs.clear();
                 break;
             }
-            if self.state.history.len() >= HISTORY_LIMIT_EVENTS {
+            if self.state.events >= HISTORY_LIMIT_EVENTS as u64 {
                 self.history_limit_reached();
                 break;
             }
@@ -391,10 +427,12 @@ impl Interpreter {
             run,
             state,
             "StateEntered",
-            Some((
-                "stateEnteredEventDetails",
-                json!({"input": payload(&input), "inputDetails": not_truncated(), "name": name}),
-            )),
+            self.details(|| {
+                (
+                    "stateEnteredEventDetails",
+                    json!({"input": payload(&input), "inputDetails": not_truncated(), "name": name}),
+                )
+            }),
         );
         let retriers = state.retry().len();
         let now = self.state.now;
@@ -547,7 +585,7 @@ impl Interpreter {
     }
 
     fn check_size(&self, run: RunId, value: &Value, what: &str) -> Result<(), StateError> {
-        let size = value.to_string().len();
+        let size = json_len(value);
         if size > DATA_LIMIT_BYTES {
             let name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
             return Err(StateError::new(
@@ -572,28 +610,26 @@ impl Interpreter {
         if let Err(e) = self.check_size(run, &output, "output") {
             return self.state_failed(run, state, e);
         }
-        let name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
-        let mut details =
-            json!({"name": name, "output": payload(&output), "outputDetails": not_truncated()});
-        if !assigned.is_empty() {
-            let shown: Map<String, Value> = assigned
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
-                .collect();
-            details["assignedVariables"] = Value::Object(shown);
-            details["assignedVariablesDetails"] = not_truncated();
-        }
+        let details = self.details(|| {
+            let name = self.active(run).map(|a| a.name.clone()).unwrap_or_default();
+            let mut d =
+                json!({"name": name, "output": payload(&output), "outputDetails": not_truncated()});
+            if !assigned.is_empty() {
+                let shown: Map<String, Value> = assigned
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                    .collect();
+                d["assignedVariables"] = Value::Object(shown);
+                d["assignedVariablesDetails"] = not_truncated();
+            }
+            ("stateExitedEventDetails", d)
+        });
         if let Some(r) = self.state.runs.get_mut(run) {
             for (k, v) in assigned {
                 r.vars.insert(k, v);
             }
         }
-        self.record_state(
-            run,
-            state,
-            "StateExited",
-            Some(("stateExitedEventDetails", details)),
-        );
+        self.record_state(run, state, "StateExited", details);
         let next = match next {
             Some(n) => Some(n.to_string()),
             None => match state.transition() {
@@ -1041,20 +1077,21 @@ impl Interpreter {
             .unwrap_or_default();
         let state_path = format!("{prefix}{state_name}");
         let region = region_of(&self.state.execution.arn);
-        let details = match kind {
+        let event_type = match kind {
+            ResourceKind::Activity => "ActivityScheduled",
+            ResourceKind::LambdaFunction => "LambdaFunctionScheduled",
+            ResourceKind::Service => "TaskScheduled",
+        };
+        let details = self.details(|| match kind {
             ResourceKind::Activity => {
                 let mut d = json!({"resource": task.resource, "input": payload(&input), "inputDetails": not_truncated()});
                 add_limits(&mut d, timeout, heartbeat);
-                ("activityScheduledEventDetails", d, "ActivityScheduled")
+                ("activityScheduledEventDetails", d)
             }
             ResourceKind::LambdaFunction => {
                 let mut d = json!({"resource": task.resource, "input": payload(&input), "inputDetails": not_truncated()});
                 add_limits(&mut d, timeout, heartbeat);
-                (
-                    "lambdaFunctionScheduledEventDetails",
-                    d,
-                    "LambdaFunctionScheduled",
-                )
+                ("lambdaFunctionScheduledEventDetails", d)
             }
             ResourceKind::Service => {
                 let mut d = json!({"resourceType": service, "resource": action, "region": region, "parameters": payload(&input)});
@@ -1062,10 +1099,10 @@ impl Interpreter {
                 if let Some(c) = &task.credentials {
                     d["taskCredentials"] = c.clone();
                 }
-                ("taskScheduledEventDetails", d, "TaskScheduled")
+                ("taskScheduledEventDetails", d)
             }
-        };
-        self.record(Some(run), details.2, Some((details.0, details.1)));
+        });
+        self.record(Some(run), event_type, details);
         self.state.tasks.insert(task_id.clone(), run);
         if let Some(t) = &token {
             self.state.tokens.insert(t.clone(), task_id.clone());
@@ -1118,12 +1155,13 @@ impl Interpreter {
         }
         let def = Arc::clone(&self.definition);
         let (service, action) = split_service(&self.current_resource(&def, run));
-        let d = json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()});
-        self.record(
-            Some(run),
-            "TaskSubmitted",
-            Some(("taskSubmittedEventDetails", d)),
-        );
+        let details = self.details(|| {
+            (
+                "taskSubmittedEventDetails",
+                json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()}),
+            )
+        });
+        self.record(Some(run), "TaskSubmitted", details);
     }
 
     fn task_started(&mut self, task_id: &str, worker: Option<String>) {
@@ -1195,7 +1233,7 @@ impl Interpreter {
         let state = self.state_of(&def, run, &name)?;
         match outcome {
             TaskOutcome::Succeeded(output) => {
-                if output.to_string().len() > DATA_LIMIT_BYTES {
+                if json_len(&output) > DATA_LIMIT_BYTES {
                     let err = StateError::new(
                         names::DATA_LIMIT_EXCEEDED,
                         format!(
@@ -1205,24 +1243,25 @@ impl Interpreter {
                     self.record_task_failure(run, kind, &service, &action, &err);
                     return self.state_failed(run, state, err);
                 }
-                let (t, k, d) = match kind {
-                    ResourceKind::Activity => (
-                        "ActivitySucceeded",
-                        "activitySucceededEventDetails",
-                        json!({"output": payload(&output), "outputDetails": not_truncated()}),
-                    ),
+                let (t, k) = match kind {
+                    ResourceKind::Activity => {
+                        ("ActivitySucceeded", "activitySucceededEventDetails")
+                    }
                     ResourceKind::LambdaFunction => (
                         "LambdaFunctionSucceeded",
                         "lambdaFunctionSucceededEventDetails",
-                        json!({"output": payload(&output), "outputDetails": not_truncated()}),
                     ),
-                    ResourceKind::Service => (
-                        "TaskSucceeded",
-                        "taskSucceededEventDetails",
-                        json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()}),
-                    ),
+                    ResourceKind::Service => ("TaskSucceeded", "taskSucceededEventDetails"),
                 };
-                self.record(Some(run), t, Some((k, d)));
+                let details = self.details(|| {
+                    let d = if kind == ResourceKind::Service {
+                        json!({"resourceType": service, "resource": action, "output": payload(&output), "outputDetails": not_truncated()})
+                    } else {
+                        json!({"output": payload(&output), "outputDetails": not_truncated()})
+                    };
+                    (k, d)
+                });
+                self.record(Some(run), t, details);
                 match self.task_result(run, state, output) {
                     Ok(()) => Ok(()),
                     Err(e) => self.state_failed(run, state, e),
@@ -1700,7 +1739,7 @@ impl Interpreter {
         let mut current: Vec<Value> = Vec::new();
         let mut bytes = 0usize;
         for item in items {
-            let size = item.to_string().len();
+            let size = json_len(&item);
             let full_items = max_items.is_some_and(|n| current.len() as u64 >= n);
             let full_bytes =
                 max_bytes.is_some_and(|n| !current.is_empty() && (bytes + size) as u64 > n);
@@ -1782,11 +1821,13 @@ impl Interpreter {
             None => {
                 match result {
                     Ok(output) => {
-                        self.record(
-                            Some(run),
-                            "ExecutionSucceeded",
-                            Some(("executionSucceededEventDetails", json!({"output": payload(&output), "outputDetails": not_truncated()}))),
-                        );
+                        let details = self.details(|| {
+                            (
+                                "executionSucceededEventDetails",
+                                json!({"output": payload(&output), "outputDetails": not_truncated()}),
+                            )
+                        });
+                        self.record(Some(run), "ExecutionSucceeded", details);
                         self.finish(Outcome::Succeeded(output));
                     }
                     Err(err) => {
@@ -2340,4 +2381,22 @@ fn region_of(arn: &str) -> String {
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
     let nanos = crate::choice::parse_timestamp(text)?;
     Millis::try_from(nanos.div_euclid(1_000_000)).ok()
+}
+
+/// The length of a value's JSON text, counted without building the text.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    // Writing a Value cannot fail, and the counter never refuses bytes.
+    let _ = serde_json::to_writer(&mut n, value);
+    n.0
 }
