@@ -21,7 +21,7 @@
 //! - `integration`: what the engine can run, and where each task goes.
 //! - [`clock`]: the injectable clock; [`worker`]: in-process handlers; [`arn`]: ARNs and
 //!   names; [`model`]: responses; [`EngineError`] (`error`): AWS-named errors;
-//!   `token`: task tokens.
+//!   `token`: task tokens; `timers`: the armed deadlines.
 
 pub mod arn;
 pub mod clock;
@@ -32,6 +32,7 @@ mod history;
 mod integration;
 mod live;
 pub mod model;
+mod timers;
 mod token;
 pub mod worker;
 

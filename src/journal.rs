@@ -26,16 +26,20 @@
 //! - `store`: [`Journal`], the writer's typed operations.
 //! - `reader`: [`Reader`], a read-only connection for describe, list and history.
 //! - `sync`: [`Syncer`], the thread that fsyncs the WAL and releases acknowledgements.
+//! - `checkpoint`: [`Checkpointer`], the thread that copies the WAL into the database file,
+//!   so the writer's commits never wait for a checkpoint.
 
+mod checkpoint;
 mod reader;
 mod schema;
 mod store;
 mod sync;
 
+pub use checkpoint::Checkpointer;
 pub use reader::{ExecutionRecord, Reader, StateMachineRecord};
 pub use schema::FORMAT_VERSION;
 pub use store::{ExecutionRow, Journal, MessageRow, StateMachineRow, TokenRow};
-pub use sync::{Ack, Syncer};
+pub use sync::{Ack, FsyncStats, Syncer};
 
 /// How far a commit goes before callers are answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,8 +1,7 @@
 //! The core thread: applies requests and results to the interpreters in batches, journals
 //! them in one transaction per batch (group commit), then answers and dispatches.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
@@ -23,9 +22,12 @@ use super::model::{
     ActivityDescription, ActivityTask, Finished, QueueMessage, StartedExecution,
     StateMachineCreated, Stopped,
 };
+use super::timers::{TimerKey, Timers};
 use super::token::{new_token, random_u64, uuid, well_formed};
 use super::worker::{Handler, TaskFailure, Workers};
-use crate::journal::{Ack, ExecutionRow, Journal, JournalError, Syncer, status, status_name};
+use crate::journal::{
+    Ack, Checkpointer, ExecutionRow, Journal, JournalError, Syncer, status, status_name,
+};
 
 /// The answer channel of a request.
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
@@ -126,13 +128,6 @@ pub(crate) enum Msg {
 /// A waiting `GetActivityTask`: the worker's name and where to answer.
 type Poller = (Option<String>, Reply<Option<ActivityTask>>);
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum TimerKey {
-    Interp(String),
-    Timeout(String),
-    Heartbeat(String),
-}
-
 #[derive(Debug)]
 struct Dispatch {
     exec: i64,
@@ -145,17 +140,21 @@ struct Dispatch {
 pub(crate) struct CoreSetup {
     pub journal: Journal,
     pub syncer: Option<Syncer>,
+    pub checkpointer: Checkpointer,
     pub clock: Arc<dyn Clock>,
     pub arns: Arns,
     pub workers: Arc<Workers>,
     pub runtime: tokio::runtime::Handle,
     pub tx: mpsc::Sender<Msg>,
     pub rx: mpsc::Receiver<Msg>,
+    pub max_active: usize,
 }
 
 pub(crate) struct Core {
     journal: Journal,
     syncer: Option<Syncer>,
+    /// Held for its thread, which stops with the core.
+    _checkpointer: Checkpointer,
     clock: Arc<dyn Clock>,
     arns: Arns,
     workers: Arc<Workers>,
@@ -164,13 +163,16 @@ pub(crate) struct Core {
     rx: mpsc::Receiver<Msg>,
     defs: HashMap<i64, Arc<StateMachine>>,
     live: HashMap<i64, Live>,
-    heap: BinaryHeap<Reverse<(Millis, i64, TimerKey)>>,
+    timers: Timers,
     external: HashMap<String, VecDeque<(i64, String)>>,
     pollers: HashMap<String, VecDeque<Poller>>,
     waiters: HashMap<i64, Vec<Reply<Finished>>>,
     acks: Vec<Ack>,
     dispatch: Vec<Dispatch>,
     touched: HashSet<i64>,
+    /// `StartExecution`s waiting for room under `max_active`, in arrival order.
+    deferred: VecDeque<Msg>,
+    max_active: usize,
     assign: bool,
     shutdown: bool,
 }
@@ -182,6 +184,7 @@ impl Core {
         Core {
             journal: s.journal,
             syncer: s.syncer,
+            _checkpointer: s.checkpointer,
             clock: s.clock,
             arns: s.arns,
             workers: s.workers,
@@ -190,13 +193,15 @@ impl Core {
             rx: s.rx,
             defs: HashMap::new(),
             live: HashMap::new(),
-            heap: BinaryHeap::new(),
+            timers: Timers::default(),
             external: HashMap::new(),
             pollers: HashMap::new(),
             waiters: HashMap::new(),
             acks: Vec::new(),
             dispatch: Vec::new(),
             touched: HashSet::new(),
+            deferred: VecDeque::new(),
+            max_active: s.max_active,
             assign: false,
             shutdown: false,
         }
@@ -238,8 +243,8 @@ impl Core {
 
     fn next_message(&mut self) -> Result<Option<Msg>, ()> {
         let now = self.clock.now();
-        let next = self.heap.peek().map(|Reverse((at, _, _))| *at);
-        if self.assign || next.is_some_and(|at| at <= now) {
+        let next = self.timers.next();
+        if self.assign || next.is_some_and(|at| at <= now) || self.admissible() {
             return match self.rx.try_recv() {
                 Ok(m) => Ok(Some(m)),
                 Err(TryRecvError::Empty) => Ok(None),
@@ -263,6 +268,11 @@ impl Core {
     fn batch(&mut self, first: Option<Msg>) -> Result<(), JournalError> {
         self.journal.begin()?;
         let result = (|| {
+            while self.admissible() {
+                if let Some(m) = self.deferred.pop_front() {
+                    self.perform(m)?;
+                }
+            }
             if let Some(m) = first {
                 self.handle(m)?;
             }
@@ -323,9 +333,27 @@ impl Core {
         }));
     }
 
+    /// Whether a deferred start can be taken now.
+    fn admissible(&self) -> bool {
+        !self.deferred.is_empty() && self.live.len() < self.max_active
+    }
+
     /// Handles one request; an `Err` is a journal failure (fatal), operation errors are
     /// answered.
     fn handle(&mut self, msg: Msg) -> Result<(), JournalError> {
+        // Room first for the executions already running: a start waits (unanswered) while
+        // `max_active` are in memory, and behind any start that waits already.
+        if matches!(msg, Msg::Start { .. })
+            && (!self.deferred.is_empty() || self.live.len() >= self.max_active)
+            && !self.shutdown
+        {
+            self.deferred.push_back(msg);
+            return Ok(());
+        }
+        self.perform(msg)
+    }
+
+    fn perform(&mut self, msg: Msg) -> Result<(), JournalError> {
         match msg {
             Msg::CreateStateMachine {
                 name,
@@ -741,7 +769,7 @@ impl Core {
         let (events, _) = effective(&bodies)?;
         let definition = self.definition(row.version_id)?;
         // The event that ended the execution: redrive resumes just before it.
-        let mut interp = Interpreter::new(definition);
+        let mut interp = Interpreter::without_history(definition);
         let mut ending = None;
         for (seq, e) in &events {
             let _ = interp.apply(e.clone());
@@ -791,7 +819,7 @@ impl Core {
         let mut task_ids: Vec<String> = live.tasks.keys().cloned().collect();
         task_ids.sort();
         for (timer, at) in timers {
-            self.heap.push(Reverse((at, id, TimerKey::Interp(timer))));
+            self.timers.arm(id, TimerKey::Interp(timer), at);
         }
         for task_id in task_ids {
             self.start_task(id, &task_id, now, fresh)?;
@@ -894,12 +922,12 @@ impl Core {
             }
         }
         if let Some(at) = task.timeout_at {
-            self.heap
-                .push(Reverse((at, id, TimerKey::Timeout(task_id.to_string()))));
+            self.timers
+                .arm(id, TimerKey::Timeout(task_id.to_string()), at);
         }
         if let Some(at) = task.heartbeat_at {
-            self.heap
-                .push(Reverse((at, id, TimerKey::Heartbeat(task_id.to_string()))));
+            self.timers
+                .arm(id, TimerKey::Heartbeat(task_id.to_string()), at);
         }
         if let Some((handler, input)) = dispatch {
             self.dispatch.push(Dispatch {
@@ -960,18 +988,32 @@ impl Core {
         self.journal
             .append(id, seq, &Entry::Event(event.clone()).encode())?;
         self.touched.insert(id);
-        for t in closed {
+        for t in closed.tasks {
+            self.timers.disarm_task(id, &t.req.task_id);
             if let Some(token) = &t.token {
                 self.journal.close_token(token)?;
             }
+        }
+        for timer in closed.timers {
+            self.timers.disarm(id, TimerKey::Interp(timer));
+        }
+        // A worker took the task, or its token went out: the heartbeat clock restarts.
+        if let Event::TaskStarted { task_id, .. } | Event::TaskSubmitted { task_id, .. } = &event
+            && let Some(at) = self
+                .live
+                .get(&id)
+                .and_then(|l| l.tasks.get(task_id))
+                .and_then(|t| t.heartbeat_at)
+        {
+            self.timers
+                .arm(id, TimerKey::Heartbeat(task_id.clone()), at);
         }
         let at = event.at();
         for c in commands {
             match c {
                 Command::ScheduleTask(req) => self.start_task(id, &req.task_id, at, true)?,
                 Command::StartTimer { timer_id, fire_at } => {
-                    self.heap
-                        .push(Reverse((fire_at, id, TimerKey::Interp(timer_id))));
+                    self.timers.arm(id, TimerKey::Interp(timer_id), fire_at);
                 }
                 Command::Finish(outcome) => self.finish(id, &outcome, at)?,
                 Command::CancelTask { .. } | Command::CancelTimer { .. } => {}
@@ -1114,8 +1156,7 @@ impl Core {
         {
             task.beat(now);
             if let Some(at) = task.heartbeat_at {
-                self.heap
-                    .push(Reverse((at, exec, TimerKey::Heartbeat(task_id))));
+                self.timers.arm(exec, TimerKey::Heartbeat(task_id), at);
             }
         }
         self.touched.insert(exec);
@@ -1124,13 +1165,7 @@ impl Core {
 
     fn fire_timers(&mut self) -> Result<(), JournalError> {
         let now = self.clock.now();
-        while let Some(Reverse((at, _, _))) = self.heap.peek() {
-            if *at > now {
-                break;
-            }
-            let Some(Reverse((at, exec, key))) = self.heap.pop() else {
-                break;
-            };
+        while let Some((at, exec, key)) = self.timers.pop_due(now) {
             let event = {
                 let Some(live) = self.ensure_live(exec)? else {
                     continue;
@@ -1214,15 +1249,6 @@ impl Core {
                         worker_name: worker,
                     },
                 )?;
-                if let Some(at) = self
-                    .live
-                    .get(&exec)
-                    .and_then(|l| l.tasks.get(&task_id))
-                    .and_then(|t| t.heartbeat_at)
-                {
-                    self.heap
-                        .push(Reverse((at, exec, TimerKey::Heartbeat(task_id.clone()))));
-                }
                 // A poller whose call ended meanwhile never gets the task: it goes back to
                 // the queue with a new token.
                 let back = self.tx.clone();
@@ -1277,6 +1303,8 @@ impl Core {
             _ => None,
         };
         if let Some(name) = requeue {
+            self.timers
+                .disarm(exec, TimerKey::Heartbeat(task_id.clone()));
             self.journal.close_token(token)?;
             self.external
                 .entry(name)

@@ -21,7 +21,10 @@ use super::model::{
     StateMachineDescription, StateMachineListItem, StateMachineVersionItem, Stopped,
 };
 use super::worker::{Handler, Workers};
-use crate::journal::{Durability, ExecutionRecord, Journal, Reader, Syncer, status, status_name};
+use crate::journal::{
+    Checkpointer, Durability, ExecutionRecord, FsyncStats, Journal, Reader, Syncer, status,
+    status_name,
+};
 
 /// The longest `GetActivityTask` waits, as on AWS.
 pub const MAX_POLL: Duration = Duration::from_secs(60);
@@ -39,7 +42,16 @@ pub struct EngineConfig {
     pub clock: Arc<dyn Clock>,
     /// In-process handlers (more can be registered later).
     pub workers: Arc<Workers>,
+    /// The most executions kept in memory while they run (an in-process step under way, or
+    /// a step about to be taken). New executions wait at `StartExecution` while it is
+    /// reached, so a flood of starts is met with back-pressure instead of unbounded memory;
+    /// executions parked on tokens, timers or external workers do not count.
+    pub max_active: usize,
 }
+
+/// The default of [`EngineConfig::max_active`]: with a model call of 300 ms per step, enough
+/// for about 13,000 steps/s, more than the journal commits.
+pub(crate) const DEFAULT_MAX_ACTIVE: usize = 4096;
 
 impl EngineConfig {
     /// Defaults: us-east-1 / 123456789012, fsync before answering, the system clock.
@@ -50,6 +62,7 @@ impl EngineConfig {
             durability: Durability::Disk,
             clock: Arc::new(SystemClock),
             workers: Arc::new(Workers::default()),
+            max_active: DEFAULT_MAX_ACTIVE,
         }
     }
 }
@@ -62,6 +75,7 @@ struct Inner {
     workers: Arc<Workers>,
     thread: Mutex<Option<JoinHandle<()>>>,
     recovered: usize,
+    fsyncs: Option<FsyncStats>,
 }
 
 impl Drop for Inner {
@@ -93,6 +107,8 @@ impl Engine {
             Durability::Disk => Some(Syncer::start(&config.path)?),
             Durability::Process => None,
         };
+        let checkpointer = Checkpointer::start(&config.path)?;
+        let fsyncs = syncer.as_ref().map(Syncer::stats);
         let reader = Arc::new(Reader::open(&config.path)?);
         let (tx, rx) = mpsc::channel();
         let wake = tx.clone();
@@ -102,12 +118,14 @@ impl Engine {
         let mut core = Core::new(CoreSetup {
             journal,
             syncer,
+            checkpointer,
             clock: config.clock,
             arns: config.arns.clone(),
             workers: Arc::clone(&config.workers),
             runtime,
             tx: tx.clone(),
             rx,
+            max_active: config.max_active.max(1),
         });
         let recovered = core.recover()?;
         let thread = std::thread::Builder::new()
@@ -122,8 +140,14 @@ impl Engine {
                 workers: config.workers,
                 thread: Mutex::new(Some(thread)),
                 recovered,
+                fsyncs,
             }),
         })
+    }
+
+    /// The times of the journal's fsyncs so far ([`Durability::Disk`] only).
+    pub fn fsync_stats(&self) -> Option<FsyncStats> {
+        self.inner.fsyncs.clone()
     }
 
     /// How many running executions were resumed when the engine opened.

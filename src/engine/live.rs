@@ -127,6 +127,15 @@ pub(crate) fn secs(s: u64) -> Millis {
         .saturating_mul(1000)
 }
 
+/// What an event closed: tasks no longer awaited, timers no longer armed.
+#[derive(Debug, Default)]
+pub(crate) struct Closed {
+    /// The tasks, with the tokens they had.
+    pub tasks: Vec<LiveTask>,
+    /// The interpreter's timer ids.
+    pub timers: Vec<String>,
+}
+
 /// An execution in memory.
 #[derive(Debug)]
 pub(crate) struct Live {
@@ -147,7 +156,7 @@ impl Live {
     pub(crate) fn new(id: i64, definition: Arc<StateMachine>) -> Live {
         let _ = id;
         Live {
-            interp: Interpreter::new(definition),
+            interp: Interpreter::without_history(definition),
             seq: 0,
             tasks: HashMap::new(),
             timers: HashMap::new(),
@@ -208,10 +217,12 @@ impl Live {
         Ok(live)
     }
 
-    /// Takes in what an event and its commands change; returns the tasks that closed.
-    pub(crate) fn absorb(&mut self, event: &Event, commands: &[Command]) -> Vec<LiveTask> {
+    /// Takes in what an event and its commands change; returns the tasks and the timers
+    /// that closed.
+    pub(crate) fn absorb(&mut self, event: &Event, commands: &[Command]) -> Closed {
         let at = event.at();
         let mut closed = Vec::new();
+        let mut timers = Vec::new();
         match event {
             Event::TaskCompleted { task_id, .. }
             | Event::TaskTimedOut { task_id, .. }
@@ -231,6 +242,7 @@ impl Live {
             }
             Event::TimerFired { timer_id, .. } => {
                 self.timers.remove(timer_id);
+                timers.push(timer_id.clone());
             }
             Event::ExecutionStarted { .. }
             | Event::TokenAnswered { .. }
@@ -248,15 +260,19 @@ impl Live {
                 }
                 Command::CancelTimer { timer_id } => {
                     self.timers.remove(timer_id);
+                    timers.push(timer_id.clone());
                 }
                 Command::Finish(_) => {
                     self.finished = true;
                     closed.extend(self.tasks.drain().map(|(_, t)| t));
-                    self.timers.clear();
+                    timers.extend(self.timers.drain().map(|(id, _)| id));
                 }
             }
         }
-        closed
+        Closed {
+            tasks: closed,
+            timers,
+        }
     }
 
     /// Whether nothing runs in this process for the execution: it waits only on tokens,

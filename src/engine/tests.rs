@@ -766,3 +766,77 @@ async fn recovery_resumes_without_rerunning_completed_tasks() {
         "in-flight tasks come back with the same key"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_wait_while_max_active_executions_run() {
+    let dir = temp_dir("admission");
+    let clock = ManualClock::new(T0);
+    let mut c = config(&dir, &clock);
+    c.max_active = 2;
+    let engine = Engine::open(c).expect("open");
+    let act = engine.create_activity("slow").await.expect("activity");
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    {
+        let (running, peak, release) = (running.clone(), peak.clone(), release.clone());
+        engine.register_activity(
+            "slow",
+            Handler::new(move |input| {
+                let (running, peak, release) = (running.clone(), peak.clone(), release.clone());
+                let entered_tx = entered_tx.clone();
+                async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    let _ = entered_tx.send(input);
+                    release.acquire().await.map(|p| p.forget()).ok();
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok(json!({}))
+                }
+            }),
+        );
+    }
+    let def = machine(json!({"A": {"Type": "Task", "Resource": act.activity_arn,
+        "TimeoutSeconds": 60, "HeartbeatSeconds": 30, "End": true}}));
+    let sm = engine
+        .create_state_machine("admission", &def, "arn:aws:iam::123456789012:role/r")
+        .await
+        .expect("create");
+    let mut starts = tokio::task::JoinSet::new();
+    for i in 0..5 {
+        let (engine, sm) = (engine.clone(), sm.state_machine_arn.clone());
+        starts.spawn(async move {
+            engine
+                .start_execution(
+                    &sm,
+                    Some(&format!("a-{i}")),
+                    Some(&json!({"i": i}).to_string()),
+                )
+                .await
+        });
+    }
+    // One at a time: each release lets exactly one more execution in.
+    let mut order = Vec::new();
+    for _ in 0..5 {
+        let input = entered.recv().await.expect("a step ran");
+        order.push(input["i"].as_i64().unwrap_or(-1));
+        release.add_permits(1);
+    }
+    while let Some(r) = starts.join_next().await {
+        let started = r.expect("join").expect("start");
+        let done = engine
+            .wait_for_execution(&started.execution_arn)
+            .await
+            .expect("wait");
+        assert_eq!(done.status, "SUCCEEDED");
+    }
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        2,
+        "at most max_active ran at once"
+    );
+    order.sort_unstable();
+    assert_eq!(order, [0, 1, 2, 3, 4]);
+    engine.shutdown().await;
+}

@@ -37,6 +37,19 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue, visible_ms);
 ";
 
+/// Waits for a lock held by the other writing connection (the checkpointer's, while it
+/// restarts the WAL) in steps of 50 µs, up to about ten seconds. SQLite's own busy timeout
+/// sleeps 1, 2, 5, 10, … ms between tries, which turns a lock held for 2 ms into a 10 ms
+/// stall of the engine.
+pub(super) fn fine_busy_handler(conn: &Connection) -> rusqlite::Result<()> {
+    const STEP: std::time::Duration = std::time::Duration::from_micros(50);
+    const TRIES: i32 = 200_000;
+    conn.busy_handler(Some(|tries: i32| {
+        std::thread::sleep(STEP);
+        tries < TRIES
+    }))
+}
+
 /// Sets the connection up and creates the tables.
 pub(super) fn prepare(
     conn: &Connection,
@@ -52,7 +65,16 @@ pub(super) fn prepare(
     // NORMAL in WAL mode: a commit is written to the WAL without fsync; the syncer thread
     // fsyncs the WAL before acknowledgements are released (see the module docs).
     let _ = durability;
+    fine_busy_handler(conn)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // The checkpointer thread keeps the WAL short; the writer checkpoints (in its commit)
+    // only if that thread could not for four times its restart threshold.
+    conn.pragma_update(
+        None,
+        "wal_autocheckpoint",
+        4 * super::checkpoint::RESTART_FRAMES,
+    )?;
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     conn.execute_batch(TABLES)?;
     let found: Option<i64> = conn
         .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
