@@ -465,6 +465,14 @@ pub enum Bench {
         /// Seconds of the latency run.
         #[arg(long, default_value_t = 5)]
         latency_secs: u64,
+        /// Run only these parts (comma-separated; default all). The latency run takes its
+        /// rate from the throughput run, which runs first when latency is asked for.
+        #[arg(long, value_delimiter = ',', value_enum)]
+        only: Vec<harness::bench::Part>,
+        /// Turns/s of the latency run (default: half the measured maximum; given, the
+        /// throughput run is skipped unless asked for).
+        #[arg(long)]
+        rate: Option<f64>,
     },
 }
 
@@ -565,6 +573,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             parked,
             recovery,
             latency_secs,
+            only,
+            rate,
         }) => {
             harness::bench::run(&harness::bench::BenchOptions {
                 dir,
@@ -573,6 +583,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 parked,
                 recovery,
                 latency_secs,
+                only,
+                rate,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -29,6 +29,33 @@ pub struct BenchOptions {
     pub recovery: usize,
     /// Seconds of the latency run.
     pub latency_secs: u64,
+    /// The parts to run (empty: all).
+    pub only: Vec<Part>,
+    /// The latency run's rate (default: half the throughput run's).
+    pub rate: Option<f64>,
+}
+
+/// A part of the bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Resident memory with turns parked on task tokens.
+    Memory,
+    /// Turns/s and durable state transitions/s, journal bytes per turn.
+    Throughput,
+    /// Engine overhead per turn at half the maximum rate (runs throughput first).
+    Latency,
+    /// Recovery of in-flight turns after the engine goes away.
+    Recovery,
+}
+
+impl BenchOptions {
+    fn runs(&self, part: Part) -> bool {
+        self.only.is_empty()
+            || self.only.contains(&part)
+            || (part == Part::Throughput
+                && self.only.contains(&Part::Latency)
+                && self.rate.is_none())
+    }
 }
 
 /// Runs the bench and prints the figures.
@@ -77,6 +104,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
+}
+
+fn self_rate(o: &BenchOptions, max_turns_s: f64) -> f64 {
+    o.rate.unwrap_or(max_turns_s / 2.0).max(1.0)
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -145,12 +176,21 @@ async fn throughput(
     })
 }
 
+/// What a latency run measured.
+struct Latency {
+    p50: f64,
+    p99: f64,
+    turns: usize,
+    /// The syncer's fsyncs meanwhile, when acknowledgements waited for them.
+    fsyncs: Option<crate::journal::FsyncStats>,
+}
+
 async fn latency(
     dir: &Path,
     rate: f64,
     secs: u64,
     durability: Durability,
-) -> anyhow::Result<(f64, f64, usize)> {
+) -> anyhow::Result<Latency> {
     let engine = open(dir, durability, Arc::default()).await?;
     let sm = turn::install(&engine, "turn").await?;
     turn::register(&engine, false);
@@ -174,8 +214,14 @@ async fn latency(
         ms.push(r??);
     }
     ms.sort_by(f64::total_cmp);
+    let fsyncs = engine.fsync_stats();
     engine.shutdown().await;
-    Ok((percentile(&ms, 0.5), percentile(&ms, 0.99), n))
+    Ok(Latency {
+        p50: percentile(&ms, 0.5),
+        p99: percentile(&ms, 0.99),
+        turns: n,
+        fsyncs,
+    })
 }
 
 async fn parked_memory(dir: &Path, n: usize) -> anyhow::Result<(f64, f64, f64)> {
@@ -308,67 +354,107 @@ async fn bench(o: &BenchOptions) -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     // Memory first, while the process is fresh.
-    let (before, after, secs) = parked_memory(&fresh(&o.dir, "parked")?, o.parked).await?;
-    println!(
-        "  resident memory, {} turns parked on task tokens: {after:.0} MB (process before: {before:.0} MB; parked in {secs:.1} s)  target < 256 MB: {}",
-        o.parked,
-        verdict(after < 256.0)
-    );
-    let mut tps = Vec::new();
-    let mut per_turn = 0.0;
-    let mut bytes = Vec::new();
-    for r in 0..o.runs {
-        let t = throughput(
-            &fresh(&o.dir, &format!("throughput-{r}"))?,
+    if o.runs(Part::Memory) {
+        let (before, after, secs) = parked_memory(&fresh(&o.dir, "parked")?, o.parked).await?;
+        println!(
+            "  resident memory, {} turns parked on task tokens: {after:.0} MB (process before: {before:.0} MB; parked in {secs:.1} s)  target < 256 MB: {}",
+            o.parked,
+            verdict(after < 256.0)
+        );
+    }
+    let mut turns_s = 0.0;
+    if o.runs(Part::Throughput) {
+        let mut tps = Vec::new();
+        let mut per_turn = 0.0;
+        let mut bytes = Vec::new();
+        for r in 0..o.runs {
+            let t = throughput(
+                &fresh(&o.dir, &format!("throughput-{r}"))?,
+                o.turns,
+                Durability::Disk,
+            )
+            .await?;
+            println!("    run {}: {:.0} turns/s", r + 1, t.turns_per_s);
+            tps.push(t.turns_per_s);
+            per_turn = t.transitions_per_turn;
+            bytes.push(t.bytes_per_turn);
+        }
+        turns_s = median(tps);
+        let transitions_s = turns_s * per_turn;
+        println!(
+            "  durable state transitions/s (median of {}, {} turns each, {per_turn:.0} per turn): {transitions_s:.0}  target >= 10000: {}",
+            o.runs,
             o.turns,
+            verdict(transitions_s >= 10_000.0)
+        );
+        println!("  turns/s: {turns_s:.0}");
+        let b = median(bytes);
+        println!(
+            "  journal bytes per turn: {b:.0}  target <= 8192: {}",
+            verdict(b <= 8192.0)
+        );
+    }
+    if o.runs(Part::Latency) {
+        let rate = self_rate(o, turns_s);
+        let of = if o.rate.is_some() {
+            "as asked"
+        } else {
+            "half the max"
+        };
+        let disk = latency(
+            &fresh(&o.dir, "latency")?,
+            rate,
+            o.latency_secs,
             Durability::Disk,
         )
         .await?;
-        println!("    run {}: {:.0} turns/s", r + 1, t.turns_per_s);
-        tps.push(t.turns_per_s);
-        per_turn = t.transitions_per_turn;
-        bytes.push(t.bytes_per_turn);
+        println!(
+            "  engine overhead per turn at {rate:.0} turns/s ({of}; {} turns; start to durable finish): p50 {:.2} ms, p99 {:.2} ms  target p99 <= 5 ms: {}",
+            disk.turns,
+            disk.p50,
+            disk.p99,
+            verdict(disk.p99 <= 5.0)
+        );
+        if let Some(f) = &disk.fsyncs {
+            println!(
+                "    the journal's fsyncs meanwhile ({}): p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+                f.count(),
+                f.quantile_ms(0.5),
+                f.quantile_ms(0.99),
+                f.quantile_ms(0.999),
+                f.quantile_ms(1.0)
+            );
+        }
+        let process = latency(
+            &fresh(&o.dir, "latency-process")?,
+            rate,
+            o.latency_secs,
+            Durability::Process,
+        )
+        .await?;
+        println!(
+            "    acknowledged at commit without waiting for the fsync (survives kill -9, not power loss): p50 {:.2} ms, p99 {:.2} ms",
+            process.p50, process.p99
+        );
+        // The same run with the journal in memory: what the engine costs without the disk.
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            let dir = fresh(shm, &format!("turnflow-bench-{}", std::process::id()))?;
+            let memory = latency(&dir, rate, o.latency_secs, Durability::Disk).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            let memory = memory?;
+            println!(
+                "    journal on tmpfs (/dev/shm; the engine without the disk): p50 {:.2} ms, p99 {:.2} ms",
+                memory.p50, memory.p99
+            );
+        }
     }
-    let turns_s = median(tps);
-    let transitions_s = turns_s * per_turn;
-    println!(
-        "  durable state transitions/s (median of {}, {} turns each, {per_turn:.0} per turn): {transitions_s:.0}  target >= 10000: {}",
-        o.runs,
-        o.turns,
-        verdict(transitions_s >= 10_000.0)
-    );
-    println!("  turns/s: {turns_s:.0}");
-    let b = median(bytes);
-    println!(
-        "  journal bytes per turn: {b:.0}  target <= 8192: {}",
-        verdict(b <= 8192.0)
-    );
-    let rate = (turns_s / 2.0).max(1.0);
-    let (p50, p99, n) = latency(
-        &fresh(&o.dir, "latency")?,
-        rate,
-        o.latency_secs,
-        Durability::Disk,
-    )
-    .await?;
-    println!(
-        "  engine overhead per turn at {rate:.0} turns/s (half the max; {n} turns; start to durable finish): p50 {p50:.2} ms, p99 {p99:.2} ms  target p99 <= 5 ms: {}",
-        verdict(p99 <= 5.0)
-    );
-    let (p50p, p99p, _) = latency(
-        &fresh(&o.dir, "latency-process")?,
-        rate,
-        o.latency_secs,
-        Durability::Process,
-    )
-    .await?;
-    println!(
-        "    same, acknowledged at commit without waiting for the fsync (survives kill -9, not power loss): p50 {p50p:.2} ms, p99 {p99p:.2} ms"
-    );
-    let (opened, all) = recovery(&fresh(&o.dir, "recovery")?, o.recovery).await?;
-    println!(
-        "  recovery of {} in-flight turns: replayed and re-dispatched in {opened:.2} s, all finished {all:.2} s after open",
-        o.recovery
-    );
+    if o.runs(Part::Recovery) {
+        let (opened, all) = recovery(&fresh(&o.dir, "recovery")?, o.recovery).await?;
+        println!(
+            "  recovery of {} in-flight turns: replayed and re-dispatched in {opened:.2} s, all finished {all:.2} s after open",
+            o.recovery
+        );
+    }
     Ok(())
 }
