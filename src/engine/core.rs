@@ -121,6 +121,10 @@ pub(crate) enum Msg {
         message_id: String,
         reply: Reply<bool>,
     },
+    /// Answered when the core has nothing to do but wait, with its next deadline.
+    Idle {
+        reply: oneshot::Sender<Option<Millis>>,
+    },
     Tick,
     Shutdown,
 }
@@ -173,6 +177,9 @@ pub(crate) struct Core {
     /// `StartExecution`s waiting for room under `max_active`, in arrival order.
     deferred: VecDeque<Msg>,
     max_active: usize,
+    /// In-process handlers dispatched and not yet answered.
+    running: usize,
+    idle_waiters: Vec<oneshot::Sender<Option<Millis>>>,
     assign: bool,
     shutdown: bool,
 }
@@ -202,6 +209,8 @@ impl Core {
             touched: HashSet::new(),
             deferred: VecDeque::new(),
             max_active: s.max_active,
+            running: 0,
+            idle_waiters: Vec::new(),
             assign: false,
             shutdown: false,
         }
@@ -250,6 +259,17 @@ impl Core {
                 Err(TryRecvError::Empty) => Ok(None),
                 Err(TryRecvError::Disconnected) => Err(()),
             };
+        }
+        match self.rx.try_recv() {
+            Ok(m) => return Ok(Some(m)),
+            Err(TryRecvError::Disconnected) => return Err(()),
+            Err(TryRecvError::Empty) => {
+                if self.running == 0 && self.deferred.is_empty() {
+                    for w in self.idle_waiters.drain(..) {
+                        let _ = w.send(next);
+                    }
+                }
+            }
         }
         if self.clock.is_virtual() {
             return self.rx.recv().map(Some).map_err(|_| ());
@@ -303,6 +323,7 @@ impl Core {
             }
         }
         for d in self.dispatch.drain(..) {
+            self.running += 1;
             let tx = self.tx.clone();
             let inner = self.runtime.spawn(d.handler.call(d.input));
             self.runtime.spawn(async move {
@@ -450,7 +471,10 @@ impl Core {
                 exec,
                 task_id,
                 result,
-            } => self.completed(exec, &task_id, result),
+            } => {
+                self.running = self.running.saturating_sub(1);
+                self.completed(exec, &task_id, result)
+            }
             Msg::Await { arn, reply } => {
                 match self.execution_row(&arn) {
                     Err(EngineError::Journal(e)) => return Err(e),
@@ -503,6 +527,10 @@ impl Core {
             } => {
                 let found = self.journal.delete_message(&queue, &message_id)?;
                 self.ack(reply, Ok(found));
+                Ok(())
+            }
+            Msg::Idle { reply } => {
+                self.idle_waiters.push(reply);
                 Ok(())
             }
             Msg::Tick => Ok(()),

@@ -548,6 +548,20 @@ impl Engine {
         self.call(|reply| Msg::Await { arn, reply }).await
     }
 
+    /// Waits until the engine has nothing to do but wait: no request queued or deferred, no
+    /// in-process handler running, no deadline due. Returns the next armed deadline (a
+    /// Wait, a retry interval, a task's timeout or heartbeat), so a test on a
+    /// [`ManualClock`](super::ManualClock) can move time exactly there — not an AWS
+    /// operation.
+    pub async fn until_idle(&self) -> Result<Option<i64>, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .tx
+            .send(Msg::Idle { reply: tx })
+            .map_err(|_| EngineError::ShutDown)?;
+        rx.await.map_err(|_| EngineError::ShutDown)
+    }
+
     // --- tasks ---
 
     /// `GetActivityTask`: waits up to `wait` (at most 60 s) for a task of the activity;

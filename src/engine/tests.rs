@@ -840,3 +840,31 @@ async fn starts_wait_while_max_active_executions_run() {
     assert_eq!(order, [0, 1, 2, 3, 4]);
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn until_idle_names_the_next_deadline() {
+    let (_dir, clock, engine) = setup("idle").await;
+    let def = machine(json!({
+        "A": {"Type": "Wait", "Seconds": 30, "Next": "B"},
+        "B": {"Type": "Wait", "Seconds": 5, "End": true}
+    }));
+    let sm = engine
+        .create_state_machine("idle", &def, "arn:aws:iam::123456789012:role/r")
+        .await
+        .expect("create");
+    let started = engine
+        .start_execution(&sm.state_machine_arn, Some("i-1"), None)
+        .await
+        .expect("start");
+    assert_eq!(engine.until_idle().await.expect("idle"), Some(T0 + 30_000));
+    clock.advance(30_000);
+    assert_eq!(engine.until_idle().await.expect("idle"), Some(T0 + 35_000));
+    clock.advance(5_000);
+    let done = engine
+        .wait_for_execution(&started.execution_arn)
+        .await
+        .expect("wait");
+    assert_eq!(done.status, "SUCCEEDED");
+    assert_eq!(engine.until_idle().await.expect("idle"), None);
+    engine.shutdown().await;
+}
