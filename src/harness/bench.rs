@@ -75,9 +75,21 @@ fn fresh(dir: &Path, tag: &str) -> anyhow::Result<PathBuf> {
 }
 
 async fn open(dir: &Path, durability: Durability, workers: Arc<Workers>) -> anyhow::Result<Engine> {
+    open_with(dir, durability, workers, None).await
+}
+
+async fn open_with(
+    dir: &Path,
+    durability: Durability,
+    workers: Arc<Workers>,
+    max_active: Option<usize>,
+) -> anyhow::Result<Engine> {
     let mut config = EngineConfig::new(dir.join("journal.db"));
     config.durability = durability;
     config.workers = workers;
+    if let Some(m) = max_active {
+        config.max_active = m;
+    }
     Ok(Engine::open(config)?)
 }
 
@@ -275,7 +287,8 @@ async fn parked_memory(dir: &Path, n: usize) -> anyhow::Result<(f64, f64, f64)> 
 
 async fn recovery(dir: &Path, n: usize) -> anyhow::Result<(f64, f64)> {
     {
-        let engine = open(dir, Durability::Disk, Arc::default()).await?;
+        // Every turn is to be in flight at once when the engine goes away: room for all.
+        let engine = open_with(dir, Durability::Disk, Arc::default(), Some(n + 1)).await?;
         let sm = turn::install(&engine, "turn").await?;
         turn::register(&engine, false);
         let in_flight = Arc::new(AtomicUsize::new(0));
