@@ -251,24 +251,20 @@ impl Core {
     }
 
     fn next_message(&mut self) -> Result<Option<Msg>, ()> {
-        let now = self.clock.now();
-        let next = self.timers.next();
-        if self.assign || next.is_some_and(|at| at <= now) || self.admissible() {
-            return match self.rx.try_recv() {
-                Ok(m) => Ok(Some(m)),
-                Err(TryRecvError::Empty) => Ok(None),
-                Err(TryRecvError::Disconnected) => Err(()),
-            };
-        }
         match self.rx.try_recv() {
             Ok(m) => return Ok(Some(m)),
             Err(TryRecvError::Disconnected) => return Err(()),
-            Err(TryRecvError::Empty) => {
-                if self.running == 0 && self.deferred.is_empty() {
-                    for w in self.idle_waiters.drain(..) {
-                        let _ = w.send(next);
-                    }
-                }
+            Err(TryRecvError::Empty) => {}
+        }
+        let now = self.clock.now();
+        let next = self.timers.next();
+        // Work without a message: run a batch at once.
+        if self.assign || next.is_some_and(|at| at <= now) || self.admissible() {
+            return Ok(None);
+        }
+        if self.running == 0 && self.deferred.is_empty() {
+            for w in self.idle_waiters.drain(..) {
+                let _ = w.send(next);
             }
         }
         if self.clock.is_virtual() {
@@ -366,7 +362,6 @@ impl Core {
         // `max_active` are in memory, and behind any start that waits already.
         if matches!(msg, Msg::Start { .. })
             && (!self.deferred.is_empty() || self.live.len() >= self.max_active)
-            && !self.shutdown
         {
             self.deferred.push_back(msg);
             return Ok(());

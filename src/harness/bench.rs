@@ -118,7 +118,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn self_rate(o: &BenchOptions, max_turns_s: f64) -> f64 {
+fn latency_rate(o: &BenchOptions, max_turns_s: f64) -> f64 {
     o.rate.unwrap_or(max_turns_s / 2.0).max(1.0)
 }
 
@@ -408,7 +408,7 @@ async fn bench(o: &BenchOptions) -> anyhow::Result<()> {
         );
     }
     if o.runs(Part::Latency) {
-        let rate = self_rate(o, turns_s);
+        let rate = latency_rate(o, turns_s);
         let of = if o.rate.is_some() {
             "as asked"
         } else {

@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS messages_queue ON messages (queue, visible_ms);
 ";
 
 /// Waits for a lock held by the other writing connection (the checkpointer's, while it
-/// restarts the WAL) in steps of 50 µs, up to about ten seconds. SQLite's own busy timeout
+/// restarts the WAL) in steps of 50 µs, for at least ten seconds (200,000 tries). SQLite's own busy timeout
 /// sleeps 1, 2, 5, 10, … ms between tries, which turns a lock held for 2 ms into a 10 ms
 /// stall of the engine.
 pub(super) fn fine_busy_handler(conn: &Connection) -> rusqlite::Result<()> {

@@ -1175,30 +1175,30 @@ impl Interpreter {
     }
 
     fn record_task_started(&mut self, run: RunId, kind: ResourceKind, worker: Option<String>) {
-        let def = Arc::clone(&self.definition);
-        let resource = self.current_resource(&def, run);
-        let (service, action) = split_service(&resource);
-        match kind {
-            ResourceKind::Activity => {
-                let d = json!({"workerName": worker.unwrap_or_default()});
-                self.record(
-                    Some(run),
-                    "ActivityStarted",
-                    Some(("activityStartedEventDetails", d)),
-                );
-            }
-            ResourceKind::LambdaFunction => {
-                self.record(Some(run), "LambdaFunctionStarted", None);
-            }
-            ResourceKind::Service => {
-                let d = json!({"resourceType": service, "resource": action});
-                self.record(
-                    Some(run),
-                    "TaskStarted",
-                    Some(("taskStartedEventDetails", d)),
-                );
-            }
-        }
+        let details = match kind {
+            ResourceKind::Activity => self.details(|| {
+                (
+                    "activityStartedEventDetails",
+                    json!({"workerName": worker.unwrap_or_default()}),
+                )
+            }),
+            ResourceKind::LambdaFunction => None,
+            ResourceKind::Service => self.details(|| {
+                let def = Arc::clone(&self.definition);
+                let resource = self.current_resource(&def, run);
+                let (service, action) = split_service(&resource);
+                (
+                    "taskStartedEventDetails",
+                    json!({"resourceType": service, "resource": action}),
+                )
+            }),
+        };
+        let event_type = match kind {
+            ResourceKind::Activity => "ActivityStarted",
+            ResourceKind::LambdaFunction => "LambdaFunctionStarted",
+            ResourceKind::Service => "TaskStarted",
+        };
+        self.record(Some(run), event_type, details);
         if let Some(Active {
             phase: Phase::Task { started, .. },
             ..
